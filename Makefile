@@ -1,0 +1,61 @@
+# Everything a new machine needs: `make run` serves the embedded default, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+S3_PORT ?= 8333
+
+.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser browsers
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+# The embedded default: SQLite, local media, in-memory channels, in-process worker.
+run: install
+	DEBUG=$${DEBUG:-true} BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py migrate --noinput
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	DEBUG=$${DEBUG:-true} BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} exec $(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) sketchsite.asgi:application
+
+# A worker of the production stack (needs REDIS_URL): RQ with its scheduler plus the reconciler.
+worker: install
+	$(BIN)/python manage.py sketchworker
+
+superuser: install
+	$(BIN)/python manage.py createsuperuser
+
+# A local S3-compatible server (SeaweedFS) with the keys from .env.example; see README.
+s3: install-dev
+	$(BIN)/python -m scripts.seaweed --port $(S3_PORT) --dir var/seaweed
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	$(BIN)/python bench/engine_bench.py --output docs/BENCHMARKS.md
+
+gallery: install-dev
+	$(BIN)/python bench/gallery.py --out var/gallery
+
+clean:
+	rm -rf var/test var/gallery

@@ -1,0 +1,153 @@
+"""The auth API of the original service: register, login, refresh, logout, me."""
+
+from django.conf import settings
+from django.contrib.auth import logout as django_logout
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services, tokens
+from ..authentication import JWTCookieAuthentication
+from ..throttles import LOGIN_THROTTLES, REGISTER_THROTTLES
+from .serializers import (
+    LoginSerializer,
+    PasswordChangeSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    TokenResponseSerializer,
+    UserSerializer,
+)
+
+
+def _as_api_error(error: services.AccountError) -> exceptions.APIException:
+    if error.code == "invalid_credentials":
+        return exceptions.AuthenticationFailed(str(error), code=error.code)
+    if error.field:
+        return exceptions.ValidationError({error.field: [exceptions.ErrorDetail(m, code=error.code) for m in error.messages]})
+    return exceptions.ValidationError(exceptions.ErrorDetail(str(error), code=error.code))
+
+
+def _token_response(request, pair: tokens.TokenPair, status_code: int) -> Response:
+    # Cookie-authenticated clients need the CSRF cookie for their next unsafe request.
+    get_token(request._request)
+    response = Response({"user": UserSerializer(pair.user).data, **pair.body()}, status=status_code)
+    tokens.set_auth_cookies(response, pair)
+    return response
+
+
+class PublicAuthView(APIView):
+    """Anyone may call these; a stale cookie must not turn them into a 401 or a CSRF failure."""
+
+    permission_classes = [AllowAny]
+
+    def perform_authentication(self, request):
+        pass
+
+
+class RegisterView(PublicAuthView):
+    throttle_classes = REGISTER_THROTTLES
+
+    @extend_schema(request=RegisterSerializer, responses={201: TokenResponseSerializer, 400: OpenApiResponse(description="Invalid email or weak password, or email taken")})
+    def post(self, request):
+        data = RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.register(**data.validated_data, request=request)
+        except services.AccountError as error:
+            raise _as_api_error(error) from None
+        return _token_response(request, tokens.issue_pair(user), status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAuthView):
+    throttle_classes = LOGIN_THROTTLES
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Wrong email or password"), 429: OpenApiResponse(description="Too many attempts")})
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            _, pair = services.log_in(**data.validated_data, request=request)
+        except services.AccountError as error:
+            raise _as_api_error(error) from None
+        return _token_response(request, pair, status.HTTP_200_OK)
+
+
+def _refresh_token_from(request) -> str:
+    """The body's token (non-browser clients), else the cookie, which then needs CSRF."""
+    data = RefreshSerializer(data=request.data if hasattr(request.data, "get") else {})
+    data.is_valid(raise_exception=True)
+    raw = data.validated_data.get("refresh") or data.validated_data.get("refresh_token")
+    if raw:
+        return raw
+    raw = request.COOKIES.get(settings.JWT_REFRESH_COOKIE, "")
+    if raw:
+        JWTCookieAuthentication().enforce_csrf(request)
+    return raw
+
+
+class RefreshView(PublicAuthView):
+    @extend_schema(request=RefreshSerializer, responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Refresh token missing, expired or already used")})
+    def post(self, request):
+        try:
+            pair = tokens.rotate(_refresh_token_from(request))
+        except tokens.InvalidRefreshToken as error:
+            response = Response({"detail": f"Please log in again: {error}", "code": "token_not_valid"}, status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+            tokens.clear_auth_cookies(response)
+            return response
+        return _token_response(request, pair, status.HTTP_200_OK)
+
+
+class LogoutView(PublicAuthView):
+    @extend_schema(request=RefreshSerializer, responses={204: None})
+    def post(self, request):
+        raw = _refresh_token_from(request)
+        if raw:
+            tokens.revoke(raw)
+        django_logout(request._request)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        tokens.clear_auth_cookies(response)
+        return response
+
+
+class LogoutEverywhereView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        tokens.revoke_all(request.user)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        tokens.clear_auth_cookies(response)
+        return response
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: UserSerializer})
+    def get(self, request):
+        get_token(request._request)
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=UserSerializer, responses={200: UserSerializer})
+    def patch(self, request):
+        data = UserSerializer(request.user, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.update_profile(request.user, display_name=data.validated_data.get("display_name", request.user.display_name))
+        return Response(UserSerializer(request.user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: OpenApiResponse(description="Wrong current password or weak new one")})
+    def post(self, request):
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.change_password(request.user, **data.validated_data)
+        except services.AccountError as error:
+            raise _as_api_error(error) from None
+        # This device stays logged in with a fresh pair; the others were revoked.
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        tokens.set_auth_cookies(response, tokens.issue_pair(request.user))
+        return response

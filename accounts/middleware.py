@@ -1,0 +1,54 @@
+"""Pages and the admin see the same login as the API: the JWT access cookie.
+
+A page request whose access token has expired is refreshed here with the refresh cookie, so a
+user with a valid refresh token never meets the login page.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from . import tokens
+
+
+def user_from_access_token(raw: str):
+    try:
+        token = AccessToken(raw)
+    except TokenError:
+        return None
+    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+class JWTCookieMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = None
+        raw_access = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
+        if raw_access:
+            user = user_from_access_token(raw_access)
+        new_pair, stale = None, False
+        raw_refresh = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
+        if user is None and raw_refresh and self._may_refresh(request):
+            try:
+                new_pair = tokens.rotate(raw_refresh)
+                user = new_pair.user
+            except tokens.InvalidRefreshToken:
+                stale = True
+        if user is not None:
+            request.user = user
+        response = self.get_response(request)
+        if new_pair is not None:
+            tokens.set_auth_cookies(response, new_pair)
+        elif stale:
+            tokens.clear_auth_cookies(response)
+        return response
+
+    @staticmethod
+    def _may_refresh(request) -> bool:
+        # Only page navigations: API clients refresh explicitly, and rotating on parallel
+        # API calls would race (the loser would find its token already blacklisted).
+        return request.method in ("GET", "HEAD") and not request.path.startswith(("/api/", "/static/", "/media/", "/health"))

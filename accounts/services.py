@@ -1,0 +1,57 @@
+"""The account actions, shared by the API and the pages."""
+
+from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from . import tokens
+from .models import normalise_email
+
+
+class AccountError(Exception):
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid", messages: list[str] | None = None):
+        super().__init__(message)
+        self.field, self.code = field, code
+        self.messages = messages or [message]
+
+
+def register(*, email: str, password: str, display_name: str = "", request=None):
+    User = get_user_model()
+    email = normalise_email(email)
+    candidate = User(email=email, display_name=display_name)
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise AccountError(exc.messages[0], field="password", code="weak_password", messages=list(exc.messages)) from None
+    if User.objects.filter(email=email).exists():
+        raise AccountError("An account with this email already exists.", field="email", code="email_taken")
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, display_name=display_name)
+    except IntegrityError:  # lost a race with a concurrent registration of the same email
+        raise AccountError("An account with this email already exists.", field="email", code="email_taken") from None
+
+
+def log_in(*, email: str, password: str, request=None):
+    user = authenticate(request, email=normalise_email(email), password=password)
+    if user is None:
+        raise AccountError("Email or password is incorrect.", code="invalid_credentials")
+    return user, tokens.issue_pair(user)
+
+
+def change_password(user, *, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise AccountError("The current password is incorrect.", field="current_password", code="wrong_password")
+    try:
+        password_validation.validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise AccountError(exc.messages[0], field="new_password", code="weak_password", messages=list(exc.messages)) from None
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    # Other devices keep only their short-lived access token.
+    tokens.revoke_all(user)
+
+
+def update_profile(user, *, display_name: str) -> None:
+    user.display_name = display_name.strip()
+    user.save(update_fields=["display_name"])

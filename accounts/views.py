@@ -1,0 +1,121 @@
+"""Auth pages: plain forms that work without JavaScript and set the same cookies as the API."""
+
+from django.contrib import messages
+from django.contrib.auth import logout as django_logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services, tokens
+from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm
+from .throttles import LOGIN_THROTTLES, REGISTER_THROTTLES, throttle_wait
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/"
+
+
+def _logged_in_redirect(request, pair: tokens.TokenPair):
+    response = redirect(_safe_next(request))
+    tokens.set_auth_cookies(response, pair)
+    return response
+
+
+def _too_many(request, form, template, wait):
+    form.add_error(None, f"Too many attempts. Please wait {int(wait) + 1} seconds and try again.")
+    response = render(request, template, {"form": form, "next": _safe_next(request)}, status=429)
+    response["Retry-After"] = str(int(wait) + 1)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST":
+        wait = throttle_wait(request, LOGIN_THROTTLES)
+        if wait is not None:
+            return _too_many(request, form, "accounts/login.html", wait)
+        if form.is_valid():
+            try:
+                _, pair = services.log_in(**form.cleaned_data, request=request)
+            except services.AccountError as error:
+                form.add_error(None, str(error))
+            else:
+                return _logged_in_redirect(request, pair)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request)}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def register_view(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("/")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST":
+        wait = throttle_wait(request, REGISTER_THROTTLES)
+        if wait is not None:
+            return _too_many(request, form, "accounts/register.html", wait)
+        if form.is_valid():
+            try:
+                user = services.register(**form.cleaned_data, request=request)
+            except services.AccountError as error:
+                for message in error.messages:
+                    form.add_error(error.field if error.field in form.fields else None, message)
+            else:
+                return _logged_in_redirect(request, tokens.issue_pair(user))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request)}, status=status)
+
+
+@require_POST
+def logout_view(request):
+    raw = request.COOKIES.get("refresh_token")
+    if raw:
+        tokens.revoke(raw)
+    django_logout(request)
+    response = redirect("/login/")
+    tokens.clear_auth_cookies(response)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_view(request):
+    profile = ProfileForm(initial={"display_name": request.user.display_name})
+    password = PasswordChangeForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "profile":
+            profile = ProfileForm(request.POST)
+            if profile.is_valid():
+                services.update_profile(request.user, display_name=profile.cleaned_data["display_name"])
+                messages.success(request, "Your display name was saved.")
+                return redirect("account")
+        elif action == "password":
+            password = PasswordChangeForm(request.POST)
+            if password.is_valid():
+                try:
+                    services.change_password(request.user, **password.cleaned_data)
+                except services.AccountError as error:
+                    for message in error.messages:
+                        password.add_error(error.field if error.field in password.fields else None, message)
+                else:
+                    messages.success(request, "Your password was changed. Other devices were logged out.")
+                    response = redirect("account")
+                    tokens.set_auth_cookies(response, tokens.issue_pair(request.user))
+                    return response
+        elif action == "logout_all":
+            tokens.revoke_all(request.user)
+            django_logout(request)
+            response = redirect("/login/")
+            tokens.clear_auth_cookies(response)
+            return response
+        status = 400
+    return render(request, "accounts/account.html", {"profile_form": profile, "password_form": password}, status=status)

@@ -1,0 +1,73 @@
+"""WebSocket authentication for ``/ws``.
+
+A browser sends its cookies to any site's socket, so the access cookie counts only when the
+``Origin`` is ours (cross-site WebSocket hijacking). A token in ``?token=`` or an
+``Authorization`` header is not ambient, so it needs no Origin. Refusals are not silent: the
+consumer accepts and closes with 4401 (who are you?) or 4403 (foreign origin).
+"""
+
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import validate_host
+
+from .middleware import user_from_access_token
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+def origin_allowed(origin: str) -> bool:
+    origin = origin.rstrip("/")
+    if origin in settings.ALLOWED_ORIGINS or origin == settings.SITE_ORIGIN:
+        return True
+    host = urlsplit(origin).hostname
+    allowed_hosts = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+    return bool(host) and validate_host(host, allowed_hosts)
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _token_from(scope, headers) -> str:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if query.get("token"):
+        return query["token"][0]
+    auth = headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _cookie(headers, name) -> str:
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # a malformed Cookie header is the client's problem: treat as absent
+        return ""
+    return jar[name].value if name in jar else ""
+
+
+class WebSocketAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope)
+        scope["user"], scope["auth_error"] = await self.authenticate(scope)
+        return await super().__call__(scope, receive, send)
+
+    async def authenticate(self, scope):
+        headers = _headers(scope)
+        token = _token_from(scope, headers)
+        if token:
+            user = await database_sync_to_async(user_from_access_token)(token)
+            return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)
+        cookie = _cookie(headers, settings.JWT_ACCESS_COOKIE)
+        if not cookie:
+            return AnonymousUser(), CLOSE_UNAUTHENTICATED
+        if not origin_allowed(headers.get("origin", "")):
+            return AnonymousUser(), CLOSE_FORBIDDEN_ORIGIN
+        user = await database_sync_to_async(user_from_access_token)(cookie)
+        return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)

@@ -1,0 +1,194 @@
+"""The upload and sketch API of the original service. Thin: every action is a service call."""
+
+from django.http import FileResponse, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services
+from ..catalog import styles_with_previews
+from ..storage import ObjectMissing, attachment_header, get_storage
+from .serializers import (
+    ConfirmRequestSerializer,
+    ConfirmResponseSerializer,
+    DownloadUrlSerializer,
+    PresignRequestSerializer,
+    PresignResponseSerializer,
+    SketchCreateSerializer,
+    SketchSerializer,
+    StylesResponseSerializer,
+    TaskSerializer,
+)
+
+
+def as_api_error(error: services.ServiceError) -> exceptions.APIException:
+    if isinstance(error, services.NotFound):
+        return exceptions.NotFound(error.message, code=error.code)
+    if error.extra.get("field"):
+        return exceptions.ValidationError({error.extra["field"]: [exceptions.ErrorDetail(error.message, code=error.code)]})
+    exc = exceptions.APIException(error.message, code=error.code)
+    exc.status_code = error.status
+    return exc
+
+
+class ServiceView(APIView):
+    def handle_exception(self, exc):
+        if isinstance(exc, services.ServiceError):
+            exc = as_api_error(exc)
+        return super().handle_exception(exc)
+
+
+# ----------------------------------------------------------------------------- uploads
+class PresignView(ServiceView):
+    @extend_schema(
+        request=PresignRequestSerializer,
+        responses={201: PresignResponseSerializer, 400: OpenApiResponse(description="Type not allowed, empty or too large")},
+        description="Register an upload and get a presigned POST: send `fields` plus the file (last) as multipart/form-data to `url`.",
+    )
+    def post(self, request):
+        data = PresignRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload, presigned = services.create_upload(request.user, **data.validated_data)
+        body = {"upload_id": upload.pk, "key": upload.key, "url": presigned.url, "fields": presigned.fields, "expires_in": presigned.expires_in}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ConfirmView(ServiceView):
+    @extend_schema(
+        request=ConfirmRequestSerializer,
+        responses={200: ConfirmResponseSerializer, 400: OpenApiResponse(description="Missing, empty, too large, not an image, or over the pixel limit"), 404: OpenApiResponse(description="No such upload of yours")},
+    )
+    def post(self, request):
+        data = ConfirmRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = services.confirm_upload(request.user, data.validated_data["upload_id"])
+        return Response(ConfirmResponseSerializer(upload).data)
+
+
+class DownloadUrlView(ServiceView):
+    @extend_schema(responses={200: DownloadUrlSerializer, 404: OpenApiResponse(description="No such file of yours")})
+    def get(self, request, key):
+        url = services.download_url_for_key(request.user, key)
+        return Response({"url": url, "expires_in": get_storage().expires_in})
+
+
+# ----------------------------------------------------------------------------- sketches
+class SketchListView(ServiceView, generics.ListAPIView):
+    serializer_class = SketchSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return services.list_sketches(self.request.user, status=params.get("status"), style=params.get("style"), method=params.get("method"))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["queued", "processing", "completed", "failed", "cancelled"]),
+            OpenApiParameter("style", str),
+            OpenApiParameter("method", str),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SketchCreateView(ServiceView):
+    @extend_schema(
+        request=SketchCreateSerializer,
+        responses={
+            202: SketchSerializer,
+            400: OpenApiResponse(description="Unknown style or method, bad options, upload not confirmed"),
+            404: OpenApiResponse(description="No such upload of yours"),
+            429: OpenApiResponse(description="Too many sketches in progress (MAX_CONCURRENT_TASKS)"),
+        },
+    )
+    def post(self, request):
+        data = SketchCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sketch = services.create_sketch(request.user, request_id=getattr(request._request, "id", ""), **data.validated_data)
+        sketch.refresh_from_db()
+        return Response(SketchSerializer(sketch).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SketchDetailView(ServiceView):
+    @extend_schema(responses={200: SketchSerializer, 404: OpenApiResponse(description="No such sketch of yours")})
+    def get(self, request, sketch_id):
+        return Response(SketchSerializer(services.get_sketch(request.user, sketch_id)).data)
+
+    @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such sketch of yours")})
+    def delete(self, request, sketch_id):
+        services.delete_sketch(request.user, sketch_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TaskView(ServiceView):
+    @extend_schema(responses={200: TaskSerializer, 404: OpenApiResponse(description="No such task of yours")})
+    def get(self, request, task_id):
+        return Response(TaskSerializer(services.get_sketch_by_task(request.user, task_id)).data)
+
+
+class StylesView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: StylesResponseSerializer})
+    def get(self, request):
+        return Response(styles_with_previews(request))
+
+
+# ----------------------------------------------------------------------------- local storage endpoints
+@csrf_exempt  # authorised by the signed policy in the form, like an S3 presigned POST
+@require_POST
+def local_upload(request):
+    """The embedded default's stand-in for S3's presigned POST."""
+    storage = get_storage()
+    if storage.name != "local":
+        return _s3_style_error(404, "NotFound", "Uploads go straight to S3 on this server.")
+    try:
+        policy = storage.verify_upload_policy(request.POST)
+    except PermissionError as exc:
+        return _s3_style_error(403, "AccessDenied", str(exc))
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _s3_style_error(400, "InvalidArgument", "The form must carry the file in a field named 'file'.")
+    if upload.size < 1 or upload.size > policy["max_size"]:
+        return _s3_style_error(400, "EntityTooLarge" if upload.size else "EntityTooSmall", "The file's size is outside the allowed range.")
+    try:
+        storage.write_stream(policy["key"], upload.chunks(), policy["max_size"])
+    except ValueError:
+        return _s3_style_error(400, "EntityTooLarge", "The file's size is outside the allowed range.")
+    return HttpResponse(status=204)
+
+
+def _s3_style_error(status_code: int, code: str, message: str) -> HttpResponse:
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    return HttpResponse(body, status=status_code, content_type="application/xml")
+
+
+@require_GET
+def local_download(request, key):
+    storage = get_storage()
+    if storage.name != "local":
+        return _s3_style_error(404, "NotFound", "Files are served by S3 on this server.")
+    try:
+        filename = storage.verify_download(key, request.GET.get("token", ""))
+        handle = storage.open(key)
+    except PermissionError as exc:
+        return _s3_style_error(403, "AccessDenied", str(exc))
+    except ObjectMissing:
+        return _s3_style_error(404, "NoSuchKey", "The file does not exist.")
+    response = FileResponse(handle, content_type=_content_type_for(key))
+    response["Content-Disposition"] = attachment_header(filename)
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _content_type_for(key: str) -> str:
+    extension = key.rsplit(".", 1)[-1].lower()
+    return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}.get(
+        extension, "application/octet-stream"
+    )

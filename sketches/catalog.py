@@ -1,0 +1,18 @@
+"""The styles and methods as the API and pages show them, with a preview image per style."""
+
+from django.templatetags.static import static
+
+from .engine.catalog import METHODS, STYLES
+
+
+def _entries(items):
+    return [{"id": item.id, "name": item.name, "description": item.description} for item in items]
+
+
+def styles_with_previews(request=None) -> dict:
+    styles = []
+    for style in _entries(STYLES):
+        url = static(f"previews/{style['id']}.jpg")
+        style["preview_url"] = request.build_absolute_uri(url) if request is not None else url
+        styles.append(style)
+    return {"styles": styles, "methods": _entries(METHODS)}

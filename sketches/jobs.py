@@ -1,0 +1,232 @@
+"""The sketch job: claim the row, download, decode, render, encode, upload, finish.
+
+Every step saves progress to the database first and then tells the owner's socket. The job is
+idempotent: it claims its row with a conditional update, so a second run of the same job (a
+retry, a re-enqueue, a duplicate) does nothing once another run has the row or it has ended.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import F
+from django.utils import timezone
+
+from . import engine, events
+from .models import Sketch
+from .storage import ObjectMissing, StorageError, get_storage
+
+logger = logging.getLogger(__name__)
+
+# Share of the progress bar for each stage: (start, end) in percent.
+STAGES = {"download": (0, 10), "decode": (10, 20), "render": (20, 85), "encode": (85, 92), "upload": (92, 99)}
+HEARTBEAT_SECONDS = 5.0  # the reconciler treats a silent running job as lost after SKETCH_STALE_AFTER
+MIN_PUBLISH_INTERVAL = 0.25
+
+
+class Cancelled(Exception):
+    """The row left ``processing`` under us: deleted, cancelled or failed by someone else."""
+
+
+class TimedOut(Exception):
+    pass
+
+
+@dataclass
+class RenderOptions:
+    strength: float = 0.5
+    detail: float = 0.5
+    seed: int = 0
+    format: str = "png"
+    quality: int = 90
+
+    @classmethod
+    def from_sketch(cls, sketch: Sketch) -> "RenderOptions":
+        known = {k: v for k, v in (sketch.options or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class Progress:
+    """Saves progress to the row (only while we still own it) and then publishes it."""
+
+    def __init__(self, sketch: Sketch, deadline: float):
+        self.sketch = sketch
+        self.deadline = deadline
+        self.last_percent = -1
+        self.last_stage = None
+        self.last_saved = 0.0
+
+    def stage(self, name: str, fraction: float = 0.0) -> None:
+        start, end = STAGES[name]
+        self.report(start + (end - start) * min(max(fraction, 0.0), 1.0), name)
+
+    def report(self, percent: float, stage: str) -> None:
+        now = time.monotonic()
+        if now > self.deadline:
+            raise TimedOut()
+        percent = int(percent)
+        quiet = now - self.last_saved
+        if stage == self.last_stage and quiet < HEARTBEAT_SECONDS and (percent - self.last_percent < 2 or quiet < MIN_PUBLISH_INTERVAL):
+            return
+        saved = Sketch.objects.filter(pk=self.sketch.pk, status=Sketch.Status.PROCESSING).update(
+            progress=percent, stage=stage, updated_at=timezone.now()
+        )
+        if not saved:
+            raise Cancelled()
+        self.sketch.progress, self.sketch.stage = percent, stage
+        self.last_percent, self.last_stage, self.last_saved = percent, stage, now
+        events.publish(self.sketch)
+
+
+def claim(sketch_id: str) -> Sketch | None:
+    """queued → processing, once. Returns None when someone else has it or it has ended."""
+    now = timezone.now()
+    claimed = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.QUEUED).update(
+        status=Sketch.Status.PROCESSING, stage="download", progress=0, error="", started_at=now, updated_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    sketch = Sketch.objects.select_related("upload").get(pk=sketch_id)
+    events.publish(sketch)
+    return sketch
+
+
+def finish(sketch: Sketch, *, result_key: str, size: int, width: int, height: int) -> bool:
+    now = timezone.now()
+    done = Sketch.objects.filter(pk=sketch.pk, status=Sketch.Status.PROCESSING).update(
+        status=Sketch.Status.COMPLETED,
+        progress=100,
+        stage="",
+        result_key=result_key,
+        result_size=size,
+        result_width=width,
+        result_height=height,
+        finished_at=now,
+        updated_at=now,
+    )
+    if done:
+        sketch.refresh_from_db()
+        events.publish(sketch)
+    return bool(done)
+
+
+def fail(sketch_id, reason: str) -> bool:
+    """Any non-terminal state → failed. Terminal states never move backwards."""
+    now = timezone.now()
+    failed = Sketch.objects.filter(pk=sketch_id, status__in=Sketch.ACTIVE).update(
+        status=Sketch.Status.FAILED, error=reason[:500], stage="", finished_at=now, updated_at=now
+    )
+    if failed:
+        events.publish(Sketch.objects.get(pk=sketch_id))
+    return bool(failed)
+
+
+def release_for_retry(sketch: Sketch, reason: str) -> None:
+    """Hand the row back to the queue so that the retry can claim it."""
+    Sketch.objects.filter(pk=sketch.pk, status=Sketch.Status.PROCESSING).update(
+        status=Sketch.Status.QUEUED, stage="", progress=0, error=f"Retrying: {reason}"[:500], updated_at=timezone.now()
+    )
+    sketch.refresh_from_db()
+    events.publish(sketch)
+
+
+def render_sketch(sketch: Sketch, progress: Progress) -> None:
+    storage = get_storage()
+    options = RenderOptions.from_sketch(sketch)
+    progress.stage("download")
+    data = storage.read(sketch.upload.key)
+    progress.stage("decode")
+    image = engine.decode(data, settings.MAX_IMAGE_PIXELS)
+    del data
+    progress.stage("render")
+    drawing = engine.render(
+        image,
+        sketch.style,
+        sketch.method,
+        strength=options.strength,
+        detail=options.detail,
+        seed=options.seed,
+        progress=lambda fraction, _stage: progress.stage("render", fraction),
+    )
+    del image
+    progress.stage("encode")
+    encoded = engine.encode(drawing, options.format, options.quality)
+    height, width = drawing.shape[:2]
+    del drawing
+    progress.stage("upload")
+    extension = "jpg" if options.format == "jpeg" else options.format
+    # A fresh name per run: a duplicate run cleaning up after itself never deletes the winner's file.
+    result_key = f"results/{sketch.owner_id}/{sketch.pk}-{uuid.uuid4().hex[:8]}.{extension}"
+    storage.write(result_key, encoded, engine.MIME_TYPES[options.format])
+    if not finish(sketch, result_key=result_key, size=len(encoded), width=width, height=height):
+        # Deleted or cancelled while we worked: leave nothing behind.
+        storage.delete(result_key)
+
+
+def run_sketch(sketch_id: str) -> str:
+    """The RQ job. Transient storage errors are raised so that RQ retries the job."""
+    from rq.timeouts import JobTimeoutException
+
+    close_old_connections()
+    sketch = claim(sketch_id)
+    if sketch is None:
+        return "skipped"
+    started = time.monotonic()
+    progress = Progress(sketch, deadline=started + settings.TASK_TIMEOUT)
+    log = {"sketch_id": str(sketch.pk), "request_id": sketch.request_id, "style": sketch.style, "method": sketch.method}
+    try:
+        render_sketch(sketch, progress)
+    except Cancelled:
+        logger.info("sketch %s was cancelled while running", sketch.pk, extra=log)
+        return "cancelled"
+    except (TimedOut, JobTimeoutException):
+        fail(sketch.pk, f"The conversion timed out after {settings.TASK_TIMEOUT} s.")
+        return "timed out"
+    except ObjectMissing:
+        fail(sketch.pk, "The original photo is no longer in storage; upload it again.")
+        return "failed"
+    except StorageError as exc:
+        logger.warning("sketch %s: storage error, will retry: %s", sketch.pk, exc, extra=log)
+        release_for_retry(sketch, "storage is unavailable")
+        raise
+    except engine.EngineError as exc:
+        fail(sketch.pk, str(exc))  # bad images fail at once: retrying cannot help
+        return "failed"
+    except MemoryError:
+        fail(sketch.pk, "The image needs more memory than this server has; try a smaller photo.")
+        return "failed"
+    except Exception:
+        logger.exception("sketch %s failed unexpectedly", sketch.pk, extra=log)
+        fail(sketch.pk, "The conversion failed because of an internal error.")
+        return "failed"
+    finally:
+        close_old_connections()
+    logger.info("sketch %s completed in %.2fs", sketch.pk, time.monotonic() - started, extra=log)
+    return "completed"
+
+
+def on_job_failure(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback: final failures end the sketch; retried ones keep it queued."""
+    if job.should_retry and isinstance(exc_value, StorageError):
+        return
+    sketch_id = (job.meta or {}).get("sketch_id") or (job.args[0] if job.args else None)
+    if sketch_id:
+        close_old_connections()
+        reason = "Storage stayed unavailable; please try again later." if isinstance(exc_value, StorageError) else f"The job failed: {exc_value}"
+        fail(sketch_id, reason)
+
+
+def run_sketch_with_retries(sketch_id: str, intervals: list[int]) -> str:
+    """The in-process worker's loop around the same job, with RQ's retry schedule."""
+    for wait in [*intervals, None]:
+        try:
+            return run_sketch(sketch_id)
+        except StorageError:
+            if wait is None:
+                fail(sketch_id, "Storage stayed unavailable; please try again later.")
+                return "failed"
+            time.sleep(wait)
+    return "failed"

@@ -1,0 +1,91 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Upload(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    key = models.CharField(max_length=255, unique=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes, as stored (declared until confirmed).")
+    etag = models.CharField(max_length=128, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rejection_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self):
+        return self.original_name or self.key
+
+
+class Sketch(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.PROCESSING)
+    TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sketches")
+    upload = models.ForeignKey(Upload, on_delete=models.PROTECT, related_name="sketches")
+    style = models.CharField(max_length=20)
+    method = models.CharField(max_length=20)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=20, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    task_id = models.CharField(max_length=64, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result_key = models.CharField(max_length=255, blank=True)
+    result_size = models.PositiveBigIntegerField(null=True, blank=True)
+    result_width = models.PositiveIntegerField(null=True, blank=True)
+    result_height = models.PositiveIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, help_text="The web request that created it, for the logs.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "sketches"
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["owner", "style", "-created_at"]),
+            models.Index(fields=["status", "updated_at"], name="sketch_active_idx", condition=Q(status__in=["queued", "processing"])),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="sketch_progress_0_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.style}/{self.method} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL

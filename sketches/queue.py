@@ -1,0 +1,141 @@
+"""Putting sketch jobs on a queue: RQ on Redis, or threads in this process (embedded default).
+
+Both run the same job function, ``sketches.jobs.run_sketch(sketch_id)``, under the sketch's
+``task_id``. Callers enqueue only after their transaction commits.
+"""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Transient storage errors are retried by RQ (the scheduler must run: rqworker --with-scheduler).
+RETRY_INTERVALS = [5, 15, 30]
+
+
+# ----------------------------------------------------------------------------- RQ
+def rq_queue():
+    import django_rq
+
+    return django_rq.get_queue(settings.SKETCH_QUEUE_NAME)
+
+
+def _rq_enqueue(sketch) -> None:
+    from rq import Callback, Retry
+
+    from .jobs import on_job_failure, run_sketch
+
+    rq_queue().enqueue(
+        run_sketch,
+        str(sketch.pk),
+        job_id=sketch.task_id,
+        job_timeout=settings.TASK_TIMEOUT,
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        result_ttl=3600,
+        failure_ttl=24 * 3600,
+        on_failure=Callback(on_job_failure),
+        description=f"sketch {sketch.pk} {sketch.style}/{sketch.method}",
+        meta={"sketch_id": str(sketch.pk), "request_id": sketch.request_id},
+    )
+
+
+def _rq_cancel(task_id: str) -> None:
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        job = Job.fetch(task_id, connection=rq_queue().connection)
+        # A started job stops by itself at its next progress save (it sees the status change).
+        if job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            job.cancel()
+    except (NoSuchJobError, InvalidJobOperation):
+        pass
+
+
+def rq_job_state(task_id: str) -> str | None:
+    """The RQ status of a job, or None when Redis no longer knows it."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        return str(Job.fetch(task_id, connection=rq_queue().connection).get_status(refresh=True).value)
+    except NoSuchJobError:
+        return None
+
+
+# ----------------------------------------------------------------------------- in-process
+class InProcessWorker:
+    """A small thread pool standing in for RQ when there is no Redis."""
+
+    def __init__(self, threads: int):
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sketch-worker")
+        self.lock = threading.Lock()
+        self.pending: set[str] = set()
+
+    def submit(self, task_id: str, sketch_id: str) -> None:
+        with self.lock:
+            if task_id in self.pending:
+                return
+            self.pending.add(task_id)
+        self.executor.submit(self._run, task_id, sketch_id)
+
+    def _run(self, task_id: str, sketch_id: str) -> None:
+        from django.db import close_old_connections
+
+        from .jobs import run_sketch_with_retries
+
+        try:
+            run_sketch_with_retries(sketch_id, RETRY_INTERVALS)
+        except Exception:
+            logger.exception("in-process job %s crashed", task_id)
+        finally:
+            close_old_connections()
+            with self.lock:
+                self.pending.discard(task_id)
+
+    def knows(self, task_id: str) -> bool:
+        with self.lock:
+            return task_id in self.pending
+
+
+_worker: InProcessWorker | None = None
+_worker_lock = threading.Lock()
+
+
+def inprocess_worker() -> InProcessWorker:
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = InProcessWorker(settings.INPROCESS_WORKER_THREADS)
+        return _worker
+
+
+# ----------------------------------------------------------------------------- facade
+def enqueue(sketch) -> None:
+    if settings.USE_INPROCESS_WORKER:
+        inprocess_worker().submit(sketch.task_id, str(sketch.pk))
+    else:
+        _rq_enqueue(sketch)
+
+
+def cancel(task_id: str) -> None:
+    if settings.USE_INPROCESS_WORKER:
+        return  # the running thread notices the status change at its next progress save
+    try:
+        _rq_cancel(task_id)
+    except Exception:  # Redis down: the job will find its sketch cancelled when it runs
+        logger.warning("could not cancel job %s", task_id, exc_info=True)
+
+
+def job_is_alive(task_id: str) -> bool | None:
+    """True if the job is waiting or running, False if it is gone or dead, None if unknown."""
+    if settings.USE_INPROCESS_WORKER:
+        return inprocess_worker().knows(task_id)
+    try:
+        state = rq_job_state(task_id)
+    except Exception:
+        return None  # Redis unreachable: decide nothing
+    return state in ("queued", "started", "scheduled", "deferred")

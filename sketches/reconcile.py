@@ -1,0 +1,79 @@
+"""The reconciler: no sketch stays queued or processing forever.
+
+Redis may lose jobs (restart without persistence), workers may die (kill -9, OOM), and a job
+may hang. The database is the truth, so this walks the unfinished rows and, for each whose job
+is gone or silent, re-enqueues it (a few times) or fails it with a reason.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import jobs, queue
+from .models import Sketch
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+# A freshly created row may not be enqueued yet (on_commit); leave it alone for a moment.
+ENQUEUE_GRACE = timedelta(seconds=10)
+
+
+@dataclass
+class Report:
+    requeued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def __str__(self):
+        return f"requeued {len(self.requeued)}, failed {len(self.failed)}"
+
+
+def _requeue(sketch: Sketch, report: Report, reason: str) -> None:
+    if sketch.attempts >= MAX_ATTEMPTS:
+        if jobs.fail(sketch.pk, f"{reason} (gave up after {sketch.attempts} attempts)."):
+            report.failed.append(str(sketch.pk))
+        return
+    moved = Sketch.objects.filter(pk=sketch.pk, status=sketch.status, updated_at=sketch.updated_at).update(
+        status=Sketch.Status.QUEUED, stage="", progress=0, updated_at=timezone.now()
+    )
+    if not moved:
+        return  # it changed under us: it is alive after all
+    sketch.refresh_from_db()
+    if not settings.USE_INPROCESS_WORKER:
+        _forget_rq_job(sketch.task_id)
+    queue.enqueue(sketch)
+    report.requeued.append(str(sketch.pk))
+    logger.warning("re-enqueued sketch %s: %s", sketch.pk, reason)
+
+
+def _forget_rq_job(task_id: str) -> None:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        Job.fetch(task_id, connection=queue.rq_queue().connection).delete()
+    except NoSuchJobError:
+        pass
+
+
+def reconcile(now=None) -> Report:
+    now = now or timezone.now()
+    report = Report()
+    stale_after = timedelta(seconds=settings.SKETCH_STALE_AFTER)
+    timeout = timedelta(seconds=settings.TASK_TIMEOUT + 30)
+    for sketch in Sketch.objects.filter(status__in=Sketch.ACTIVE).order_by("created_at").iterator():
+        alive = queue.job_is_alive(sketch.task_id)
+        if sketch.status == Sketch.Status.PROCESSING:
+            if sketch.started_at and now - sketch.started_at > timeout:
+                if jobs.fail(sketch.pk, f"The conversion timed out after {settings.TASK_TIMEOUT} s."):
+                    queue.cancel(sketch.task_id)
+                    report.failed.append(str(sketch.pk))
+            elif now - sketch.updated_at > stale_after and alive is not None:
+                # A running job saves a heartbeat every few seconds; silence means its worker died.
+                _requeue(sketch, report, "The worker stopped while converting this sketch")
+        elif alive is False and now - sketch.updated_at > ENQUEUE_GRACE:
+            _requeue(sketch, report, "The job was lost from the queue")
+    return report

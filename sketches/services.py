@@ -1,0 +1,333 @@
+"""The business actions on uploads and sketches. Views, serializers, consumers and the admin call these."""
+
+import logging
+import uuid
+from datetime import timedelta
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import engine, events, queue
+from .engine.catalog import METHOD_IDS, STYLE_IDS
+from .models import Sketch, Upload
+from .storage import ObjectMissing, StorageError, get_storage
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/jpg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/heic": "heic",
+    "image/heif": "heif",
+}
+# Enough for the header of any allowed format, even a JPEG with a large EXIF block.
+PROBE_BYTES = 512 * 1024
+OUTPUT_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+class ServiceError(Exception):
+    status = 400
+
+    def __init__(self, message: str, code: str = "invalid", **extra):
+        super().__init__(message)
+        self.message, self.code, self.extra = message, code, extra
+
+
+class NotFound(ServiceError):
+    status = 404
+
+    def __init__(self, what: str = "Sketch"):
+        super().__init__(f"{what} not found.", "not_found")
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class TooManyTasks(ServiceError):
+    status = 429
+
+
+class StorageUnavailable(ServiceError):
+    status = 503
+
+
+def _owned(queryset, user):
+    return queryset if user.is_admin else queryset.filter(owner=user)
+
+
+def _human_size(size: int) -> str:
+    return f"{size / 2**20:.0f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
+
+
+# ----------------------------------------------------------------------------- uploads
+def create_upload(user, *, filename: str, content_type: str, size: int):
+    """Register an upload and hand back a presigned POST the browser sends the file to."""
+    content_type = (content_type or "").strip().lower()
+    if content_type not in settings.ALLOWED_FILE_TYPES:
+        raise ServiceError(
+            f"Files of type {content_type or 'unknown'} are not accepted. Allowed: {', '.join(settings.ALLOWED_FILE_TYPES)}.",
+            "unsupported_type",
+        )
+    if size <= 0:
+        raise ServiceError("The file is empty.", "empty_file")
+    if size > settings.MAX_FILE_SIZE:
+        raise ServiceError(
+            f"The file is {_human_size(size)}; the limit is {_human_size(settings.MAX_FILE_SIZE)}.", "file_too_large"
+        )
+    # The key never contains the client's file name: only its owner and a fresh id.
+    key = f"uploads/{user.pk}/{uuid.uuid4().hex}.{EXTENSIONS.get(content_type, 'bin')}"
+    original_name = PurePath((filename or "").replace("\\", "/")).name[:255]
+    upload = Upload.objects.create(owner=user, key=key, original_name=original_name, content_type=content_type, size=size)
+    try:
+        presigned = get_storage().presign_upload(key, content_type, settings.MAX_FILE_SIZE)
+    except StorageError as exc:
+        upload.delete()
+        raise StorageUnavailable(f"Storage is unavailable: {exc}", "storage_unavailable") from exc
+    return upload, presigned
+
+
+def get_upload(user, upload_id) -> Upload:
+    upload = _owned(Upload.objects, user).filter(pk=upload_id).first() if _is_uuid(upload_id) else None
+    if upload is None:
+        raise NotFound("Upload")
+    return upload
+
+
+def _reject(upload: Upload, message: str, code: str):
+    storage = get_storage()
+    try:
+        storage.delete(upload.key)
+    except StorageError:
+        logger.warning("could not delete rejected upload %s", upload.key, exc_info=True)
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.REJECTED, rejection_reason=message[:255], updated_at=timezone.now())
+    raise ServiceError(message, code)
+
+
+def confirm_upload(user, upload_id) -> Upload:
+    """Check what really arrived in storage: size, magic bytes, header dimensions."""
+    upload = get_upload(user, upload_id)
+    if upload.status == Upload.Status.CONFIRMED:
+        return upload  # confirming twice is harmless
+    if upload.status == Upload.Status.REJECTED:
+        raise ServiceError(f"This upload was rejected: {upload.rejection_reason}", "upload_rejected")
+    storage = get_storage()
+    try:
+        info = storage.head(upload.key)
+    except ObjectMissing:
+        raise ServiceError("The file has not been uploaded yet: POST it to the upload URL first.", "upload_missing") from None
+    except StorageError as exc:
+        raise StorageUnavailable("Storage is unavailable; please try again.", "storage_unavailable") from exc
+    if info.size <= 0:
+        _reject(upload, "The file is empty.", "empty_file")
+    if info.size > settings.MAX_FILE_SIZE:
+        _reject(upload, f"The file is larger than {_human_size(settings.MAX_FILE_SIZE)}.", "file_too_large")
+    try:
+        head = storage.read(upload.key, length=min(info.size, PROBE_BYTES))
+        image = engine.probe(head)
+    except StorageError as exc:
+        raise StorageUnavailable("Storage is unavailable; please try again.", "storage_unavailable") from exc
+    except engine.ImageError as exc:
+        _reject(upload, str(exc), exc.code)
+    if image.mime not in settings.ALLOWED_FILE_TYPES:
+        _reject(upload, f"{image.format.upper()} images are not accepted here.", "unsupported_type")
+    if image.width * image.height > settings.MAX_IMAGE_PIXELS:
+        _reject(
+            upload,
+            f"The image is {image.width}x{image.height} ({image.width * image.height / 1e6:.0f} MP); "
+            f"the limit is {settings.MAX_IMAGE_PIXELS / 1e6:.0f} MP.",
+            "image_too_large",
+        )
+    now = timezone.now()
+    updated = Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(
+        status=Upload.Status.CONFIRMED,
+        size=info.size,
+        etag=info.etag[:128],
+        content_type=image.mime,
+        width=image.width,
+        height=image.height,
+        confirmed_at=now,
+        updated_at=now,
+    )
+    upload.refresh_from_db()
+    if not updated and upload.status != Upload.Status.CONFIRMED:
+        raise ServiceError(f"This upload was rejected: {upload.rejection_reason}", "upload_rejected")
+    return upload
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def download_url_for_key(user, key: str) -> str:
+    """Authorised by database row, never by the shape of the key."""
+    upload = _owned(Upload.objects, user).filter(key=key, status=Upload.Status.CONFIRMED).first()
+    if upload is not None:
+        return get_storage().download_url(key, filename=upload.original_name or PurePath(key).name)
+    sketch = _owned(Sketch.objects, user).filter(result_key=key, status=Sketch.Status.COMPLETED).first()
+    if sketch is not None:
+        return get_storage().download_url(key, filename=result_filename(sketch))
+    raise NotFound("File")
+
+
+def result_filename(sketch: Sketch) -> str:
+    stem = PurePath(sketch.upload.original_name or "photo").stem[:80] or "photo"
+    return f"{stem}-{sketch.style}-{sketch.method}.{PurePath(sketch.result_key).suffix.lstrip('.') or 'png'}"
+
+
+def sweep_stale_uploads(older_than: timedelta = timedelta(days=1)) -> int:
+    """Unconfirmed uploads older than a day: delete the object (if any) and the row."""
+    cutoff = timezone.now() - older_than
+    stale = Upload.objects.filter(Q(status=Upload.Status.PENDING) | Q(status=Upload.Status.REJECTED), created_at__lt=cutoff)
+    storage, count = get_storage(), 0
+    for upload in stale.filter(sketches__isnull=True).iterator():
+        try:
+            storage.delete(upload.key)
+        except StorageError:
+            logger.warning("could not delete stale upload %s", upload.key, exc_info=True)
+            continue
+        upload.delete()
+        count += 1
+    return count
+
+
+# ----------------------------------------------------------------------------- sketches
+def normalise_choice(value, valid: tuple[str, ...], what: str) -> str:
+    choice = str(value or "").strip().lower()
+    if choice not in valid:
+        raise ServiceError(f"Unknown {what} {value!r}. Valid {what}s: {', '.join(valid)}.", f"invalid_{what}", field=what)
+    return choice
+
+
+def create_sketch(user, *, upload_id, style: str, method: str, options: dict | None = None, request_id: str = "") -> Sketch:
+    style = normalise_choice(style, STYLE_IDS, "style")
+    method = normalise_choice(method, METHOD_IDS, "method")
+    upload = get_upload(user, upload_id)
+    if upload.status != Upload.Status.CONFIRMED:
+        raise ServiceError("Confirm the upload before creating a sketch from it.", "upload_not_confirmed")
+    with transaction.atomic():
+        # Lock the owner's row so concurrent creates cannot both pass the cap.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        active = Sketch.objects.filter(owner=user, status__in=Sketch.ACTIVE).count()
+        if active >= settings.MAX_CONCURRENT_TASKS:
+            raise TooManyTasks(
+                f"You already have {active} sketches in progress (the limit is {settings.MAX_CONCURRENT_TASKS}). "
+                "Wait for one to finish.",
+                "too_many_tasks",
+            )
+        sketch = Sketch.objects.create(
+            owner=user,
+            upload=upload,
+            style=style,
+            method=method,
+            options=options or {},
+            task_id=uuid.uuid4().hex,
+            request_id=request_id[:64],
+        )
+        transaction.on_commit(lambda: _enqueue_and_announce(sketch))
+    return sketch
+
+
+def _enqueue_and_announce(sketch: Sketch) -> None:
+    try:
+        queue.enqueue(sketch)
+    except Exception as exc:  # Redis down: the reconciler re-enqueues it once the queue is back
+        logger.warning("could not enqueue sketch %s: %s", sketch.pk, exc)
+    events.publish(sketch)
+
+
+def get_sketch(user, sketch_id) -> Sketch:
+    sketch = _owned(Sketch.objects.select_related("upload"), user).filter(pk=sketch_id).first() if _is_uuid(sketch_id) else None
+    if sketch is None:
+        raise NotFound()
+    return sketch
+
+
+def get_sketch_by_task(user, task_id: str) -> Sketch:
+    sketch = _owned(Sketch.objects.select_related("upload"), user).filter(task_id=str(task_id)[:64]).first()
+    if sketch is None:
+        raise NotFound("Task")
+    return sketch
+
+
+def list_sketches(user, *, status: str | None = None, style: str | None = None, method: str | None = None):
+    sketches = _owned(Sketch.objects.select_related("upload"), user)
+    if status:
+        sketches = sketches.filter(status=normalise_choice(status, tuple(Sketch.Status.values), "status"))
+    if style:
+        sketches = sketches.filter(style=normalise_choice(style, STYLE_IDS, "style"))
+    if method:
+        sketches = sketches.filter(method=normalise_choice(method, METHOD_IDS, "method"))
+    return sketches.order_by("-created_at")
+
+
+def cancel_sketch(sketch: Sketch, reason: str = "Cancelled.") -> bool:
+    """Stop a queued or running job. The worker notices at its next progress save."""
+    now = timezone.now()
+    changed = Sketch.objects.filter(pk=sketch.pk, status__in=Sketch.ACTIVE).update(
+        status=Sketch.Status.CANCELLED, error=reason[:500], finished_at=now, updated_at=now
+    )
+    if changed:
+        queue.cancel(sketch.task_id)
+        sketch.refresh_from_db()
+        events.publish(sketch)
+    return bool(changed)
+
+
+def fail_sketch(sketch: Sketch, reason: str) -> bool:
+    """An admin's (or the reconciler's) verdict: end a non-terminal sketch as failed."""
+    now = timezone.now()
+    changed = Sketch.objects.filter(pk=sketch.pk, status__in=Sketch.ACTIVE).update(
+        status=Sketch.Status.FAILED, error=reason[:500], finished_at=now, updated_at=now, stage=""
+    )
+    if changed:
+        queue.cancel(sketch.task_id)
+        sketch.refresh_from_db()
+        events.publish(sketch)
+    return bool(changed)
+
+
+def retry_sketch(sketch: Sketch) -> bool:
+    """Run a failed or cancelled sketch again, under a new task id."""
+    now = timezone.now()
+    task_id = uuid.uuid4().hex
+    with transaction.atomic():
+        changed = Sketch.objects.filter(pk=sketch.pk, status__in=(Sketch.Status.FAILED, Sketch.Status.CANCELLED)).update(
+            status=Sketch.Status.QUEUED, progress=0, stage="", error="", task_id=task_id, started_at=None, finished_at=None, updated_at=now
+        )
+        if changed:
+            sketch.refresh_from_db()
+            transaction.on_commit(lambda: _enqueue_and_announce(sketch))
+    return bool(changed)
+
+
+def delete_sketch(user, sketch_id) -> None:
+    sketch = get_sketch(user, sketch_id)
+    cancel_sketch(sketch, "Deleted.")
+    storage = get_storage()
+    with transaction.atomic():
+        Sketch.objects.filter(pk=sketch.pk).delete()
+        upload = sketch.upload
+        orphan = not Sketch.objects.filter(upload=upload).exists()
+        if orphan:
+            upload.delete()
+    # Files go after the rows: a failed delete leaves an orphan object, never a row without its file.
+    keys = [sketch.result_key] if sketch.result_key else []
+    if orphan:
+        keys.append(upload.key)
+    for key in keys:
+        try:
+            storage.delete(key)
+        except StorageError:
+            logger.warning("could not delete %s; the sweeper will retry", key, exc_info=True)

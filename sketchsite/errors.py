@@ -1,0 +1,90 @@
+"""Errors in one shape, ``{"detail": ..., "code": ...}`` (plus ``errors`` for fields), on every path."""
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _first_message(errors) -> str:
+    """A one-line summary of DRF's nested field errors, e.g. ``email: This field is required.``"""
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            inner = _first_message(value)
+            return inner if field == "non_field_errors" else f"{field}: {inner}"
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors)
+
+
+def _first_code(codes) -> str:
+    if isinstance(codes, dict):
+        return _first_code(next(iter(codes.values()), "invalid"))
+    if isinstance(codes, list):
+        return _first_code(codes[0]) if codes else "invalid"
+    return str(codes)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "The request body is too large.", "code": "request_too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        return Response({"detail": "The request was malformed.", "code": "bad_request"}, status=400)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        codes = exc.get_codes()
+        if isinstance(detail, dict):
+            response.data = {"detail": _first_message(detail), "code": _first_code(codes), "errors": detail}
+        else:
+            response.data = {"detail": _first_message(detail), "code": _first_code(codes)}
+    elif isinstance(exc, exceptions.APIException):
+        response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    elif isinstance(exc, Http404):
+        response.data = {"detail": "Not found.", "code": "not_found"}
+    elif isinstance(exc, PermissionDenied):
+        response.data = {"detail": "You do not have permission to do this.", "code": "permission_denied"}
+    return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def csrf_failure(request, reason=""):
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header.", "code": "csrf_failed"},
+            status=403,
+        )
+    return render(request, "errors/403_csrf.html", {"reason": reason}, status=403)
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Something went wrong on our side. Please try again.", "code": "server_error"}, status=500)
+    return render(request, "errors/500.html", status=500)
+
+
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "The request was malformed.", "code": "bad_request"}, status=400)
+    return render(request, "errors/400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "You do not have permission to do this.", "code": "permission_denied"}, status=403)
+    return render(request, "errors/403.html", status=403)
