@@ -7,6 +7,7 @@ S3 does. Used by `make s3` and by the test fixtures. Run: python -m scripts.seaw
 import argparse
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -23,9 +24,21 @@ SECRET_KEY = "sketchsite-secret-key"
 
 
 def free_port() -> int:
+    """A free port whose +10000 twin is free too: weed puts each gRPC port there."""
+    for _ in range(200):
+        port = random.randint(20000, 45000)
+        if _is_free(port) and _is_free(port + 10000):
+            return port
+    raise RuntimeError("no free port pair found")
+
+
+def _is_free(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def weed_binary() -> str:
