@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 S3_PORT ?= 8333
 
-.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser browsers
+.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,19 @@ bench: install-dev
 
 gallery: install-dev
 	$(BIN)/python bench/gallery.py --out var/gallery
+
+# Known vulnerabilities in the pinned packages: fails on ones with a fix, warns on the rest.
+audit: install-dev
+	tests/security/audit.sh
+
+# Fuzzing (fuzz/README.md): the API against its OpenAPI schema, then the image decoder. About 8 min.
+FUZZ_API_ARGS ?=
+FUZZ_DECODE_ARGS ?=
+fuzz: install-dev
+	@status=0; \
+	$(BIN)/python -m fuzz.api_fuzz $(FUZZ_API_ARGS) || status=1; \
+	$(BIN)/python -m fuzz.decode_fuzz $(FUZZ_DECODE_ARGS) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf var/test var/gallery

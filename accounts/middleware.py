@@ -36,8 +36,8 @@ class JWTCookieMiddleware:
             try:
                 new_pair = tokens.rotate(raw_refresh)
                 user = new_pair.user
-            except tokens.InvalidRefreshToken:
-                stale = True
+            except tokens.InvalidRefreshToken as error:
+                stale = not error.just_rotated  # a parallel navigation is setting the new cookies
         if user is not None:
             request.user = user
         response = self.get_response(request)
@@ -51,4 +51,5 @@ class JWTCookieMiddleware:
     def _may_refresh(request) -> bool:
         # Only page navigations: API clients refresh explicitly, and rotating on parallel
         # API calls would race (the loser would find its token already blacklisted).
-        return request.method in ("GET", "HEAD") and not request.path.startswith(("/api/", "/static/", "/media/", "/health"))
+        # /files/ are signed downloads (no login needed), fetched in parallel by <img> tags.
+        return request.method in ("GET", "HEAD") and not request.path.startswith(("/api/", "/static/", "/media/", "/files/", "/health"))

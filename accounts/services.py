@@ -1,6 +1,7 @@
 """The account actions, shared by the API and the pages."""
 
 from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -36,6 +37,7 @@ def log_in(*, email: str, password: str, request=None):
     user = authenticate(request, email=normalise_email(email), password=password)
     if user is None:
         raise AccountError("Email or password is incorrect.", code="invalid_credentials")
+    update_last_login(None, user)  # what SIMPLE_JWT's UPDATE_LAST_LOGIN promises; its views are not used
     return user, tokens.issue_pair(user)
 
 

@@ -5,17 +5,30 @@ good once (rotated and blacklisted on use), and both tokens travel in HttpOnly c
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+# A refresh token rotated this recently was most likely rotated by a parallel request of the
+# same browser (another tab): its response carries the new cookies, which must not be cleared.
+ROTATION_RACE_SECONDS = 30
+
 
 class InvalidRefreshToken(Exception):
-    """The refresh token is missing, expired, tampered with, or was already used."""
+    """The refresh token is missing, expired, tampered with, or was already used.
+
+    ``just_rotated``: it was good but another request rotated it moments ago. It is still
+    refused (a refresh token is good once), but the caller must not clear the cookies.
+    """
+
+    def __init__(self, message: str = "", *, just_rotated: bool = False):
+        super().__init__(message)
+        self.just_rotated = just_rotated
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,19 @@ def _load_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # verifies signature, expiry and the blacklist
     except TokenError as exc:
-        raise InvalidRefreshToken(str(exc)) from None
+        raise InvalidRefreshToken(str(exc), just_rotated=_rotated_moments_ago(raw)) from None
+
+
+def _rotated_moments_ago(raw: str) -> bool:
+    """A well-signed, unexpired refresh token that was blacklisted within ROTATION_RACE_SECONDS."""
+    try:
+        payload = token_backend.decode(raw, verify=True)
+    except TokenBackendError:
+        return False
+    if payload.get("token_type") != RefreshToken.token_type or not payload.get("jti"):
+        return False
+    since = datetime.now(UTC) - timedelta(seconds=ROTATION_RACE_SECONDS)
+    return BlacklistedToken.objects.filter(token__jti=payload["jti"], blacklisted_at__gte=since).exists()
 
 
 def rotate(raw_refresh: str) -> TokenPair:
@@ -72,7 +97,7 @@ def rotate(raw_refresh: str) -> TokenPair:
         raise InvalidRefreshToken("Token is unknown.")
     _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
     if not created:
-        raise InvalidRefreshToken("Token is blacklisted")
+        raise InvalidRefreshToken("Token is blacklisted", just_rotated=True)
     return issue_pair(user)
 
 

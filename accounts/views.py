@@ -1,8 +1,10 @@
 """Auth pages: plain forms that work without JavaScript and set the same cookies as the API."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -75,13 +77,22 @@ def register_view(request):
 
 @require_POST
 def logout_view(request):
-    raw = request.COOKIES.get("refresh_token")
+    raw = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
     if raw:
         tokens.revoke(raw)
     django_logout(request)
     response = redirect("/login/")
     tokens.clear_auth_cookies(response)
     return response
+
+
+def admin_login_view(request):
+    """The admin shares the site's login. A logged-in user without admin rights is refused here:
+    sending them to /login/ would send them straight back to the admin, a redirect loop."""
+    if request.user.is_authenticated:
+        raise PermissionDenied("Only admins may use the admin.")
+    query = request.META.get("QUERY_STRING", "")
+    return redirect("/login/" + (f"?{query}" if query else ""))
 
 
 @login_required

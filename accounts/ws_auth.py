@@ -6,13 +6,13 @@ A browser sends its cookies to any site's socket, so the access cookie counts on
 consumer accepts and closes with 4401 (who are you?) or 4403 (foreign origin).
 """
 
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.http.cookie import parse_cookie
 from django.http.request import validate_host
 
 from .middleware import user_from_access_token
@@ -31,7 +31,13 @@ def origin_allowed(origin: str) -> bool:
 
 
 def _headers(scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if name in headers:  # repeated headers are one list (HTTP/2 splits cookies), as Django joins them
+            value = headers[name] + ("; " if name == "cookie" else ",") + value
+        headers[name] = value
+    return headers
 
 
 def _token_from(scope, headers) -> str:
@@ -44,12 +50,9 @@ def _token_from(scope, headers) -> str:
 
 
 def _cookie(headers, name) -> str:
-    jar = SimpleCookie()
-    try:
-        jar.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is the client's problem: treat as absent
-        return ""
-    return jar[name].value if name in jar else ""
+    # Django's lenient parser, as for HTTP: SimpleCookie drops the whole header when any other
+    # cookie of the host is unusual (a JSON value, a name like "a[0]"), and the socket would be refused.
+    return parse_cookie(headers.get("cookie", "")).get(name, "")
 
 
 class WebSocketAuthMiddleware(BaseMiddleware):

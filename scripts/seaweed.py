@@ -70,7 +70,10 @@ class SeaweedServer:
             weed_binary(), "server", f"-dir={self.data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
             "-s3", f"-s3.port={self.port}", f"-s3.config={config}",
-            "-master.volumeSizeLimitMB=64", "-volume.max=16",
+            # The S3 gateway also opens Iceberg (8181) and Lance (9101) listeners on fixed ports by default:
+            # a second server on the machine would die on them, and we need neither.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64", "-volume.max=0",  # 0: as many 64 MB volumes as the disk holds (each bucket takes 7)
         ]
         self.log = open(self.data_dir / "weed.log", "ab")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -4,6 +4,7 @@ Delivery over the channel layer is at-most-once, so every connect starts with a 
 user's unfinished sketches, and every update carries the sketch's full state.
 """
 
+import asyncio
 import logging
 
 from channels.db import database_sync_to_async
@@ -20,6 +21,7 @@ class SketchConsumer(AsyncJsonWebsocketConsumer):
     group = None
 
     async def connect(self):
+        events.remember_server_loop(asyncio.get_running_loop())
         user = self.scope.get("user")
         # Accept first so that the refusal carries a code the client can act on.
         await self.accept()
@@ -53,7 +55,7 @@ class SketchConsumer(AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data):
         try:
             return await super().decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # malformed or absurdly nested: answered as unknown
             return None
 
     async def sketch_update(self, event):

@@ -55,9 +55,10 @@ class Progress:
     def __init__(self, sketch: Sketch, deadline: float):
         self.sketch = sketch
         self.deadline = deadline
-        self.last_percent = -1
-        self.last_stage = None
-        self.last_saved = 0.0
+        # claim() has just saved and announced this state: do not send it twice.
+        self.last_percent = sketch.progress
+        self.last_stage = sketch.stage or None
+        self.last_saved = time.monotonic()
 
     def stage(self, name: str, fraction: float = 0.0) -> None:
         start, end = STAGES[name]
@@ -209,14 +210,32 @@ def run_sketch(sketch_id: str) -> str:
 
 
 def on_job_failure(job, connection, exc_type, exc_value, traceback) -> None:
-    """RQ's failure callback: final failures end the sketch; retried ones keep it queued."""
-    if job.should_retry and isinstance(exc_value, StorageError):
-        return
+    """RQ's failure callback. While RQ will retry, the sketch goes back to ``queued`` for that
+    retry to claim; a final failure ends it ``failed`` with a reason a person can read.
+
+    Besides the job's own exceptions (only storage errors escape ``run_sketch``) this sees
+    ``AbandonedJobError`` when RQ finds the job of a dead worker in its started registry.
+    """
+    from rq.exceptions import AbandonedJobError
+
     sketch_id = (job.meta or {}).get("sketch_id") or (job.args[0] if job.args else None)
-    if sketch_id:
-        close_old_connections()
-        reason = "Storage stayed unavailable; please try again later." if isinstance(exc_value, StorageError) else f"The job failed: {exc_value}"
-        fail(sketch_id, reason)
+    if not sketch_id:
+        return
+    close_old_connections()
+    abandoned = isinstance(exc_value, AbandonedJobError) or exc_type is AbandonedJobError
+    if job.should_retry:
+        if abandoned:  # its run died mid-way: hand the row back so that the retry can claim it
+            sketch = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.PROCESSING).first()
+            if sketch is not None:
+                release_for_retry(sketch, "the worker stopped")
+        return
+    if isinstance(exc_value, StorageError):
+        reason = "Storage stayed unavailable; please try again later."
+    elif abandoned:
+        reason = "The worker stopped while converting this sketch."
+    else:
+        reason = f"The job failed: {exc_value or getattr(exc_type, '__name__', 'unknown error')}"
+    fail(sketch_id, reason)
 
 
 def run_sketch_with_retries(sketch_id: str, intervals: list[int]) -> str:

@@ -14,6 +14,10 @@ logger = logging.getLogger(__name__)
 
 # Transient storage errors are retried by RQ (the scheduler must run: rqworker --with-scheduler).
 RETRY_INTERVALS = [5, 15, 30]
+# The job stops itself at TASK_TIMEOUT (jobs.Progress) and saves "timed out"; RQ's own timeout,
+# a signal that may land anywhere (inside a database call, say), is only the backstop for a job
+# stuck in one long C call, so it fires a little later.
+HARD_TIMEOUT_GRACE = 15
 
 
 # ----------------------------------------------------------------------------- RQ
@@ -32,7 +36,7 @@ def _rq_enqueue(sketch) -> None:
         run_sketch,
         str(sketch.pk),
         job_id=sketch.task_id,
-        job_timeout=settings.TASK_TIMEOUT,
+        job_timeout=settings.TASK_TIMEOUT + HARD_TIMEOUT_GRACE,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600,
         failure_ttl=24 * 3600,

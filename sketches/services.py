@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import engine, events, queue
 from .engine.catalog import METHOD_IDS, STYLE_IDS
+from .integrity import check_complete
 from .models import Sketch, Upload
 from .storage import ObjectMissing, StorageError, get_storage
 
@@ -27,8 +28,6 @@ EXTENSIONS = {
     "image/heic": "heic",
     "image/heif": "heif",
 }
-# Enough for the header of any allowed format, even a JPEG with a large EXIF block.
-PROBE_BYTES = 512 * 1024
 OUTPUT_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -130,10 +129,13 @@ def confirm_upload(user, upload_id) -> Upload:
     if info.size > settings.MAX_FILE_SIZE:
         _reject(upload, f"The file is larger than {_human_size(settings.MAX_FILE_SIZE)}.", "file_too_large")
     try:
-        head = storage.read(upload.key, length=min(info.size, PROBE_BYTES))
-        image = engine.probe(head)
+        data = storage.read(upload.key, length=info.size)
+    except ObjectMissing:
+        raise ServiceError("The file has not been uploaded yet: POST it to the upload URL first.", "upload_missing") from None
     except StorageError as exc:
         raise StorageUnavailable("Storage is unavailable; please try again.", "storage_unavailable") from exc
+    try:
+        image = engine.probe(data)
     except engine.ImageError as exc:
         _reject(upload, str(exc), exc.code)
     if image.mime not in settings.ALLOWED_FILE_TYPES:
@@ -145,6 +147,11 @@ def confirm_upload(user, upload_id) -> Upload:
             f"the limit is {settings.MAX_IMAGE_PIXELS / 1e6:.0f} MP.",
             "image_too_large",
         )
+    try:
+        check_complete(data, image.format)
+    except engine.ImageError as exc:
+        _reject(upload, str(exc), exc.code)
+    del data
     now = timezone.now()
     updated = Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(
         status=Upload.Status.CONFIRMED,
@@ -172,6 +179,8 @@ def _is_uuid(value) -> bool:
 
 def download_url_for_key(user, key: str) -> str:
     """Authorised by database row, never by the shape of the key."""
+    if not key or "\x00" in key:  # PostgreSQL text cannot hold NUL: no row can match
+        raise NotFound("File")
     upload = _owned(Upload.objects, user).filter(key=key, status=Upload.Status.CONFIRMED).first()
     if upload is not None:
         return get_storage().download_url(key, filename=upload.original_name or PurePath(key).name)
@@ -240,11 +249,12 @@ def create_sketch(user, *, upload_id, style: str, method: str, options: dict | N
 
 
 def _enqueue_and_announce(sketch: Sketch) -> None:
+    # News first: once enqueued, a fast worker's "processing" could otherwise overtake "queued".
+    events.publish(sketch)
     try:
         queue.enqueue(sketch)
     except Exception as exc:  # Redis down: the reconciler re-enqueues it once the queue is back
         logger.warning("could not enqueue sketch %s: %s", sketch.pk, exc)
-    events.publish(sketch)
 
 
 def get_sketch(user, sketch_id) -> Sketch:
@@ -255,6 +265,8 @@ def get_sketch(user, sketch_id) -> Sketch:
 
 
 def get_sketch_by_task(user, task_id: str) -> Sketch:
+    if "\x00" in str(task_id):
+        raise NotFound("Task")
     sketch = _owned(Sketch.objects.select_related("upload"), user).filter(task_id=str(task_id)[:64]).first()
     if sketch is None:
         raise NotFound("Task")
@@ -317,17 +329,22 @@ def delete_sketch(user, sketch_id) -> None:
     cancel_sketch(sketch, "Deleted.")
     storage = get_storage()
     with transaction.atomic():
+        # Read the result key under the row lock: a job that completed between the lookup and
+        # the cancel has saved its key by now, and one that has not will find no row to finish.
+        locked = Sketch.objects.select_for_update().filter(pk=sketch.pk).values("result_key", "upload_id").first()
+        if locked is None:
+            return  # deleted concurrently: the other request removes the files
         Sketch.objects.filter(pk=sketch.pk).delete()
-        upload = sketch.upload
+        upload = Upload.objects.get(pk=locked["upload_id"])
         orphan = not Sketch.objects.filter(upload=upload).exists()
         if orphan:
             upload.delete()
     # Files go after the rows: a failed delete leaves an orphan object, never a row without its file.
-    keys = [sketch.result_key] if sketch.result_key else []
+    keys = [locked["result_key"]] if locked["result_key"] else []
     if orphan:
         keys.append(upload.key)
     for key in keys:
         try:
             storage.delete(key)
         except StorageError:
-            logger.warning("could not delete %s; the sweeper will retry", key, exc_info=True)
+            logger.warning("could not delete %s: it stays in storage as an orphan", key, exc_info=True)

@@ -5,6 +5,23 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from .catalog import styles_with_previews
+from .models import Sketch
+
+# How the pages name the allowed types (``image/heif`` and ``image/heic`` read as one).
+TYPE_LABELS = {
+    "image/jpeg": "JPEG",
+    "image/jpg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WebP",
+    "image/gif": "GIF",
+    "image/heic": "HEIC",
+    "image/heif": "HEIC",
+}
+
+
+def allowed_label(types) -> str:
+    names = list(dict.fromkeys(TYPE_LABELS.get(t, t.split("/")[-1].upper()) for t in types))
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def home(request):
@@ -14,10 +31,16 @@ def home(request):
         **styles_with_previews(request),
         "max_file_size": settings.MAX_FILE_SIZE,
         "allowed_types": settings.ALLOWED_FILE_TYPES,
+        "allowed_label": allowed_label(settings.ALLOWED_FILE_TYPES),
     }
     return render(request, "sketches/studio.html", context)
 
 
 @login_required
 def gallery(request):
-    return render(request, "sketches/gallery.html", styles_with_previews(request))
+    context = {
+        **styles_with_previews(request),
+        "statuses": Sketch.Status.choices,
+        "page_size": 12,
+    }
+    return render(request, "sketches/gallery.html", context)

@@ -60,11 +60,19 @@ def parse_list(raw: str, name: str = "value") -> list[str]:
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
+            # "[::1],localhost" (an IPv6 host) starts like JSON but has no quoted strings at all.
+            if '"' not in text:
+                return _split_commas(text)
             raise SettingError(f"{name} looks like a JSON list but is not valid JSON: {exc}") from None
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise SettingError(f"{name} must be a JSON list of strings")
         return [i.strip() for i in items if i.strip()]
-    return [part.strip().strip("\"'") for part in text.split(",") if part.strip().strip("\"'")]
+    return _split_commas(text)
+
+
+def _split_commas(text: str) -> list[str]:
+    parts = (part.strip().strip("\"'").strip() for part in text.split(","))
+    return [part for part in parts if part]
 
 
 _DRIVER_SUFFIX = re.compile(r"^(?P<scheme>[a-z0-9]+)\+[a-z0-9_]+(?=://)", re.IGNORECASE)

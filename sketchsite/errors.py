@@ -43,7 +43,16 @@ def api_exception_handler(exc, context):
         else:
             response.data = {"detail": _first_message(detail), "code": _first_code(codes)}
     elif isinstance(exc, exceptions.APIException):
-        response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}
+        detail = exc.detail
+        if isinstance(detail, dict) and "detail" in detail:
+            # simplejwt's InvalidToken and AuthenticationFailed carry {"detail", "code", "messages"}.
+            message = str(detail["detail"])
+            reasons = [str(m["message"]) for m in detail.get("messages") or [] if isinstance(m, dict) and m.get("message")]
+            if reasons:  # e.g. "Token is expired": tells a client to refresh rather than log in
+                message = f"{message}: {reasons[0]}"
+            response.data = {"detail": message, "code": str(detail.get("code") or _first_code(exc.get_codes()))}
+        else:
+            response.data = {"detail": _first_message(detail), "code": _first_code(exc.get_codes())}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
     elif isinstance(exc, Http404):

@@ -58,7 +58,11 @@ try:
     AWS_BUCKET_NAME = get_str(ENV, "AWS_BUCKET_NAME", "")
     AWS_S3_ENDPOINT_URL = get_str(ENV, "AWS_S3_ENDPOINT_URL", "") or None
     AWS_PRESIGNED_URL_EXPIRATION = get_int(ENV, "AWS_PRESIGNED_URL_EXPIRATION", 900, minimum=30)
-    ALLOWED_HOSTS = get_list(ENV, "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+    # Unset, the hosts are the loopback names plus BASE_URL's (the original's .env has no ALLOWED_HOSTS).
+    _base_host = urlsplit(BASE_URL).hostname or ""
+    _base_host = f"[{_base_host}]" if ":" in _base_host else _base_host
+    _default_hosts = ["127.0.0.1", "localhost", "[::1]"] + ([_base_host] if _base_host not in ("", "127.0.0.1", "localhost", "[::1]") else [])
+    ALLOWED_HOSTS = get_list(ENV, "ALLOWED_HOSTS", _default_hosts)
 except SettingError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -84,6 +88,14 @@ _DEV_SECRET = "dev-insecure-secret-key-do-not-use-in-production"
 def _insecure(secret: str) -> bool:
     return secret.lower() in INSECURE_SECRETS or len(secret) < MIN_SECRET_LENGTH or "insecure" in secret.lower()
 
+
+if not SECRET_KEY and JWT_SECRET_KEY and not _insecure(JWT_SECRET_KEY):
+    # The original's .env has only JWT_SECRET_KEY: derive Django's key from it, so that the file
+    # works unchanged while the two keys stay distinct.
+    import hashlib
+    import hmac
+
+    SECRET_KEY = hmac.new(JWT_SECRET_KEY.encode(), b"sketchsite django SECRET_KEY", hashlib.sha256).hexdigest()
 
 if not DEBUG:
     for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("JWT_SECRET_KEY", JWT_SECRET_KEY or SECRET_KEY)):
@@ -114,6 +126,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served from here, not a CDN
     "channels",
     "django_rq",
     "accounts",
@@ -121,8 +134,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sketchsite.health.ProbeMiddleware",  # /health/live and /health/ready: before host checks and redirects
     "sketchsite.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "sketchsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -198,7 +213,10 @@ INPROCESS_WORKER_THREADS = get_int(ENV, "INPROCESS_WORKER_THREADS", 1, minimum=1
 RQ_QUEUES = {
     SKETCH_QUEUE_NAME: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": TASK_TIMEOUT},
 }
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# django-rq's admin entry needs Redis; the embedded default has none.
+RQ_SHOW_ADMIN_LINK = bool(REDIS_URL)
+# SketchWorker: RQ's worker that hands a running job back to the queue when stopped (sketches/worker.py).
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "sketches.worker.SketchWorker"}
 
 # ----------------------------------------------------------------------------- storage
 MEDIA_ROOT = Path(get_str(ENV, "MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -292,7 +310,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_PARSER_CLASSES": ["sketchsite.parsers.JSONParser", "rest_framework.parsers.FormParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "sketchsite.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -302,16 +320,33 @@ REST_FRAMEWORK = {
         "login_email": get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min"),
         "register_ip": get_str(ENV, "THROTTLE_REGISTER_IP", "30/min"),
     },
-    "NUM_PROXIES": get_int(ENV, "NUM_PROXIES", 0, minimum=0) or None,
+    "NUM_PROXIES": get_int(ENV, "NUM_PROXIES", 0, minimum=0),  # 0: REMOTE_ADDR, never a client-sent X-Forwarded-For
 }
 # JSON bodies of this API are tiny; a huge one is refused (413) before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+from . import api_docs as _api_docs  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{APP_NAME} API",
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # request schemas say what is required (minLength of blank-refused fields)
+    # Upload and Sketch both have a "status" choice set: name them (drf_spectacular.W001 otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "UploadStatusEnum": "sketches.models.Upload.Status",
+        "SketchStatusEnum": "sketches.models.Sketch.Status",
+    },
+    # The prose (auth, upload flow, error codes, the WebSocket's messages) and hooks: sketchsite/api_docs.py.
+    "DESCRIPTION": _api_docs.DESCRIPTION,
+    "TAGS": _api_docs.TAGS,
+    "PREPROCESSING_HOOKS": ["sketchsite.api_docs.preprocess"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "sketchsite.api_docs.postprocess"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayRequestDuration": True, "tryItOutEnabled": False},
 }
 
 # ----------------------------------------------------------------------------- i18n
@@ -320,25 +355,117 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# ============================================================================= production hardening
+# Owned by the "Production" work (issue 8): logging, security headers, CSP, probes, metrics and
+# the worker's shutdown. Each value can be overridden from the environment; the defaults are the
+# safe ones whenever DEBUG is off. `manage.py check --deploy` is clean with a production
+# environment (tests/production/test_settings.py runs it).
+try:
+    LOG_LEVEL = get_str(ENV, "LOG_LEVEL", "INFO").upper()
+    LOG_FORMAT = get_str(ENV, "LOG_FORMAT", "text" if DEBUG else "json").lower()
+    # On by default when the site is served over HTTPS (BASE_URL): a local http:// run stays usable.
+    SECURE_SSL_REDIRECT = get_bool(ENV, "SECURE_SSL_REDIRECT", not DEBUG and BASE_URL.startswith("https://"))
+    TRUST_X_FORWARDED_PROTO = get_bool(ENV, "TRUST_X_FORWARDED_PROTO", True)
+    SECURE_HSTS_SECONDS = get_int(ENV, "SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = get_bool(ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = get_bool(ENV, "SECURE_HSTS_PRELOAD", False)
+    CSP_REPORT_ONLY = get_bool(ENV, "CSP_REPORT_ONLY", False)
+    CSP_EXTRA_ORIGINS = [o.rstrip("/") for o in get_list(ENV, "CSP_EXTRA_ORIGINS", [])]
+    METRICS_TOKEN = get_str(ENV, "METRICS_TOKEN", "")
+    HEALTH_QUEUE_STALL_AFTER = get_int(ENV, "HEALTH_QUEUE_STALL_AFTER", 60, minimum=1)
+    WORKER_SHUTDOWN_GRACE = get_int(ENV, "WORKER_SHUTDOWN_GRACE", 8, minimum=0)
+    # 0: none. The entry point sets it to $PORT for a worker deployed as a Cloud Run service.
+    WORKER_HEALTH_PORT = get_int(ENV, "WORKER_HEALTH_PORT", 0, minimum=0)
+except SettingError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+if not DEBUG and METRICS_TOKEN and _insecure(METRICS_TOKEN):
+    raise ImproperlyConfigured(f"METRICS_TOKEN must be a random value of at least {MIN_SECRET_LENGTH} characters (or unset).")
+
 # ----------------------------------------------------------------------------- logging
+# JSON lines (Cloud Logging reads `severity` and `message`) unless DEBUG; every line carries the
+# request id (the web request's, or inside a job the id of the request that created the sketch)
+# and passes the redaction filter: no token, cookie, password or query string is ever written.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "sketchsite.logging.RedactSecretsFilter"}},
+    "filters": {
+        "context": {"()": "sketchsite.logging.RequestContextFilter"},
+        "redact": {"()": "sketchsite.logging.RedactSecretsFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "sketchsite.logging.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact"]},
     },
-    "root": {"handlers": ["console"], "level": get_str(ENV, "LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"level": "WARNING"},
-        "daphne.server": {"level": "WARNING"},
+        # daphne runs with -v 0: its access log would print query strings (?token=).
+        "daphne": {"level": "WARNING"},
     },
 }
 
-if not DEBUG:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# Static files: whitenoise compresses them at build time (collectstatic); source maps are only
+# ever fetched by developer tools, and compressing the API docs' big maps doubled the build time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv",
+    "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "map",
+)  # fmt: skip
+
+# ----------------------------------------------------------------------------- security headers
+# Cloud Run (and most proxies) terminate TLS and say so in X-Forwarded-Proto; the platform
+# overwrites whatever a client sent. Turn it off when daphne faces the internet directly.
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The probes come over plain HTTP from the platform itself (and are answered before this anyway).
+SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # presigned URLs and page paths never leak to other sites
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# security.W021: HSTS preload is opt-in (SECURE_HSTS_PRELOAD=true) because submitting a domain
+# to the browsers' preload list is a decision of the domain's owner, hard to undo, and covers
+# every subdomain; *.run.app is already preloaded as part of the .app TLD.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# ----------------------------------------------------------------------------- content security policy
+# Pages load scripts and styles from our own static files only (no inline code). The browser also
+# talks to the S3 endpoint (presigned POST uploads, presigned GET images) and to /ws.
+if USE_S3 and AWS_S3_ENDPOINT_URL:
+    STORAGE_ORIGINS = [_origin_of(AWS_S3_ENDPOINT_URL)]
+elif USE_S3:
+    STORAGE_ORIGINS = [f"https://{AWS_BUCKET_NAME}.s3.amazonaws.com", f"https://{AWS_BUCKET_NAME}.s3.{AWS_REGION}.amazonaws.com"]
+else:
+    STORAGE_ORIGINS = []  # local media is served by this site
+_WS_ORIGIN = SITE_ORIGIN.replace("https://", "wss://", 1).replace("http://", "ws://", 1) if SITE_ORIGIN else ""
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:", *STORAGE_ORIGINS, *CSP_EXTRA_ORIGINS],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'", *([_WS_ORIGIN] if _WS_ORIGIN else []), *STORAGE_ORIGINS, *CSP_EXTRA_ORIGINS],
+    "form-action": ["'self'", *STORAGE_ORIGINS],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+def _csp(directives: dict) -> str:
+    return "; ".join(f"{name} {' '.join(dict.fromkeys(sources))}" for name, sources in directives.items())
+
+
+CSP_HEADER_VALUE = _csp(CSP_DIRECTIVES)
+# The API docs page (Swagger UI from the sidecar app, its start-up script served as a file, our
+# template without inline styles) fits the same policy. A page that needs more gets an entry here.
+CSP_PATH_OVERRIDES: dict[str, str] = {}

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import health
+from accounts import views as account_views
+
+from . import health, metrics, openapi  # noqa: F401  (openapi registers the auth scheme)
 
 handler400 = "sketchsite.errors.bad_request"
 handler403 = "sketchsite.errors.permission_denied"
@@ -12,13 +13,17 @@ handler500 = "sketchsite.errors.server_error"
 
 urlpatterns = [
     path("health", health.health, name="health"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/auth/", include("accounts.api.urls")),
     path("api/", include("sketches.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file (no inline script: CSP); files from the sidecar app.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The admin shares the site's login (the JWT cookie) instead of its own session login.
-    path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
-    path("admin/logout/", RedirectView.as_view(url="/account/")),
+    path("admin/login/", account_views.admin_login_view),
+    path("admin/logout/", account_views.logout_view),  # the admin's logout button ends the JWT session too
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("sketches.urls")),

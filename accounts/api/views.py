@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from .. import services, tokens
 from ..authentication import JWTCookieAuthentication
 from ..throttles import LOGIN_THROTTLES, REGISTER_THROTTLES
+from ..ws_auth import origin_allowed
 from .serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
@@ -46,11 +47,31 @@ class PublicAuthView(APIView):
     def perform_authentication(self, request):
         pass
 
+    def check_permissions(self, request):
+        # No credentials means no CSRF check, so refuse what a browser sends from another site:
+        # a cross-site form posted here would log the victim into the attacker's account (login
+        # CSRF; top-level navigations may set SameSite=Lax cookies). Non-browser clients send no Origin.
+        origin = request.META.get("HTTP_ORIGIN")
+        if origin is not None and not origin_allowed(origin):
+            raise exceptions.PermissionDenied(
+                "Requests from another site are refused (Origin not allowed).", code="origin_not_allowed"
+            )
+        super().check_permissions(request)
+
 
 class RegisterView(PublicAuthView):
     throttle_classes = REGISTER_THROTTLES
 
-    @extend_schema(request=RegisterSerializer, responses={201: TokenResponseSerializer, 400: OpenApiResponse(description="Invalid email or weak password, or email taken")})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={
+            201: TokenResponseSerializer,
+            400: OpenApiResponse(description="Invalid email or weak password, or email taken"),
+            429: OpenApiResponse(description="`throttled`"),
+        },
+        summary="Create an account (and log in)",
+        description="Sets the `access_token` and `refresh_token` cookies, and returns the tokens in the body too.",
+    )
     def post(self, request):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -64,7 +85,16 @@ class RegisterView(PublicAuthView):
 class LoginView(PublicAuthView):
     throttle_classes = LOGIN_THROTTLES
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Wrong email or password"), 429: OpenApiResponse(description="Too many attempts")})
+    @extend_schema(
+        request=LoginSerializer,
+        responses={
+            200: TokenResponseSerializer,
+            401: OpenApiResponse(description="`invalid_credentials`: wrong email or password"),
+            429: OpenApiResponse(description="`throttled`: too many attempts"),
+        },
+        summary="Log in",
+        description="Sets the HTTP-only `access_token` and `refresh_token` cookies (and the `csrftoken` cookie), and returns the tokens in the body for non-browser clients.",
+    )
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,20 +119,34 @@ def _refresh_token_from(request) -> str:
 
 
 class RefreshView(PublicAuthView):
-    @extend_schema(request=RefreshSerializer, responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Refresh token missing, expired or already used")})
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={
+            200: TokenResponseSerializer,
+            401: OpenApiResponse(description="`token_not_valid`: refresh token missing, expired or already used"),
+        },
+        summary="New tokens from the refresh token",
+        description='Browsers send nothing (the `refresh_token` cookie is used; then `X-CSRFToken` is required); other clients send `{"refresh": ...}`. Both tokens rotate: the old refresh token stops working.',
+    )
     def post(self, request):
         try:
             pair = tokens.rotate(_refresh_token_from(request))
         except tokens.InvalidRefreshToken as error:
             response = Response({"detail": f"Please log in again: {error}", "code": "token_not_valid"}, status=401)
             response["WWW-Authenticate"] = 'Bearer realm="api"'
-            tokens.clear_auth_cookies(response)
+            if not error.just_rotated:  # else another tab's refresh is setting the new cookies
+                tokens.clear_auth_cookies(response)
             return response
         return _token_response(request, pair, status.HTTP_200_OK)
 
 
 class LogoutView(PublicAuthView):
-    @extend_schema(request=RefreshSerializer, responses={204: None})
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={204: None},
+        summary="Log out",
+        description="Blacklists the refresh token (cookie or body) and clears the cookies.",
+    )
     def post(self, request):
         raw = _refresh_token_from(request)
         if raw:
@@ -114,7 +158,12 @@ class LogoutView(PublicAuthView):
 
 
 class LogoutEverywhereView(APIView):
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Log out everywhere",
+        description="Blacklists every refresh token of the user, on every device.",
+    )
     def post(self, request):
         tokens.revoke_all(request.user)
         response = Response(status=status.HTTP_204_NO_CONTENT)
@@ -125,12 +174,12 @@ class LogoutEverywhereView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: UserSerializer})
+    @extend_schema(responses={200: UserSerializer}, summary="The current user")
     def get(self, request):
         get_token(request._request)
         return Response(UserSerializer(request.user).data)
 
-    @extend_schema(request=UserSerializer, responses={200: UserSerializer})
+    @extend_schema(request=UserSerializer, responses={200: UserSerializer}, summary="Change the display name")
     def patch(self, request):
         data = UserSerializer(request.user, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -139,7 +188,12 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: OpenApiResponse(description="Wrong current password or weak new one")})
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={204: None, 400: OpenApiResponse(description="Wrong current password or weak new one")},
+        summary="Change the password",
+        description="Logs out every other device; this one gets fresh cookies.",
+    )
     def post(self, request):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)

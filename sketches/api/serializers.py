@@ -42,9 +42,11 @@ class SketchSerializer(serializers.ModelSerializer):
     def get_result_url(self, sketch) -> str | None:
         if sketch.status != Sketch.Status.COMPLETED or not sketch.result_key:
             return None
+        from ..services import result_filename
         from ..storage import get_storage
 
-        return get_storage().download_url(sketch.result_key, filename=f"sketch-{sketch.style}-{sketch.method}.png")
+        # e.g. "beach-pencil-advanced.jpg": the photo's name, the look, the real extension
+        return get_storage().download_url(sketch.result_key, filename=result_filename(sketch))
 
 
 class PresignRequestSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """The upload and sketch API of the original service. Thin: every action is a service call."""
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 
 from .. import services
 from ..catalog import styles_with_previews
-from ..storage import ObjectMissing, attachment_header, get_storage
+from ..storage import ObjectMissing, attachment_header, current_base_url, get_storage
 from .serializers import (
     ConfirmRequestSerializer,
     ConfirmResponseSerializer,
@@ -36,6 +37,12 @@ def as_api_error(error: services.ServiceError) -> exceptions.APIException:
 
 
 class ServiceView(APIView):
+    def initial(self, request, *args, **kwargs):
+        # Local upload and download URLs point back at the origin the client used (its Host was
+        # validated against ALLOWED_HOSTS), not only at BASE_URL.
+        current_base_url.set(request.build_absolute_uri("/"))
+        super().initial(request, *args, **kwargs)
+
     def handle_exception(self, exc):
         if isinstance(exc, services.ServiceError):
             exc = as_api_error(exc)
@@ -46,8 +53,13 @@ class ServiceView(APIView):
 class PresignView(ServiceView):
     @extend_schema(
         request=PresignRequestSerializer,
-        responses={201: PresignResponseSerializer, 400: OpenApiResponse(description="Type not allowed, empty or too large")},
-        description="Register an upload and get a presigned POST: send `fields` plus the file (last) as multipart/form-data to `url`.",
+        responses={
+            201: PresignResponseSerializer,
+            400: OpenApiResponse(description="`unsupported_type`, `empty_file` or `file_too_large`"),
+            503: OpenApiResponse(description="`storage_unavailable`"),
+        },
+        summary="Start an upload: get a presigned POST",
+        description="Register an upload and get a presigned POST: send `fields` plus the file (last, in a field named `file`) as multipart/form-data to `url`, then confirm it.",
     )
     def post(self, request):
         data = PresignRequestSerializer(data=request.data)
@@ -60,7 +72,16 @@ class PresignView(ServiceView):
 class ConfirmView(ServiceView):
     @extend_schema(
         request=ConfirmRequestSerializer,
-        responses={200: ConfirmResponseSerializer, 400: OpenApiResponse(description="Missing, empty, too large, not an image, or over the pixel limit"), 404: OpenApiResponse(description="No such upload of yours")},
+        responses={
+            200: ConfirmResponseSerializer,
+            400: OpenApiResponse(
+                description="`upload_missing` (not posted yet), `empty_file`, `file_too_large`, `unsupported_type`, `unsupported_image`, `corrupt_image`, `image_too_large`, `upload_rejected`"
+            ),
+            404: OpenApiResponse(description="`not_found`: no such upload of yours"),
+            503: OpenApiResponse(description="`storage_unavailable`"),
+        },
+        summary="Confirm an upload",
+        description="Checks what arrived in storage (size, the image type from its bytes, the pixel count). A rejected file is deleted.",
     )
     def post(self, request):
         data = ConfirmRequestSerializer(data=request.data)
@@ -70,7 +91,11 @@ class ConfirmView(ServiceView):
 
 
 class DownloadUrlView(ServiceView):
-    @extend_schema(responses={200: DownloadUrlSerializer, 404: OpenApiResponse(description="No such file of yours")})
+    @extend_schema(
+        responses={200: DownloadUrlSerializer, 404: OpenApiResponse(description="`not_found`: no such file of yours")},
+        summary="A fresh download link for a file you own",
+        description="`key` is an upload's key or a result's key, slashes included (`uploads/12/3f….jpg`). The link expires after `expires_in` seconds and serves the file as an attachment.",
+    )
     def get(self, request, key):
         url = services.download_url_for_key(request.user, key)
         return Response({"url": url, "expires_in": get_storage().expires_in})
@@ -89,7 +114,10 @@ class SketchListView(ServiceView, generics.ListAPIView):
             OpenApiParameter("status", str, enum=["queued", "processing", "completed", "failed", "cancelled"]),
             OpenApiParameter("style", str),
             OpenApiParameter("method", str),
-        ]
+        ],
+        responses={200: SketchSerializer(many=True), 400: OpenApiResponse(description="`invalid_status`, `invalid_style` or `invalid_method`: an unknown filter value")},
+        summary="Your sketches, newest first",
+        description="Paginated (`page`, `page_size` up to 100). Admins see everyone's.",
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -100,32 +128,46 @@ class SketchCreateView(ServiceView):
         request=SketchCreateSerializer,
         responses={
             202: SketchSerializer,
-            400: OpenApiResponse(description="Unknown style or method, bad options, upload not confirmed"),
-            404: OpenApiResponse(description="No such upload of yours"),
-            429: OpenApiResponse(description="Too many sketches in progress (MAX_CONCURRENT_TASKS)"),
+            400: OpenApiResponse(description="`invalid_style`, `invalid_method`, bad `options`, `upload_not_confirmed`"),
+            404: OpenApiResponse(description="`not_found`: no such upload of yours"),
+            429: OpenApiResponse(description="`too_many_tasks`: too many sketches queued or processing (MAX_CONCURRENT_TASKS)"),
         },
+        summary="Create a sketch from a confirmed upload",
+        description="Queues the job and answers at once (`202`, `status: queued`). Follow it over `WS /ws` or `GET /api/sketch/{id}`. The same upload may be drawn again in other styles.",
     )
     def post(self, request):
         data = SketchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         sketch = services.create_sketch(request.user, request_id=getattr(request._request, "id", ""), **data.validated_data)
-        sketch.refresh_from_db()
+        # The sketch as accepted ("queued"), even if a fast worker has already claimed it: its
+        # progress comes over /ws and GET /api/sketch/{id}.
         return Response(SketchSerializer(sketch).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SketchDetailView(ServiceView):
-    @extend_schema(responses={200: SketchSerializer, 404: OpenApiResponse(description="No such sketch of yours")})
+    @extend_schema(
+        responses={200: SketchSerializer, 404: OpenApiResponse(description="`not_found`: no such sketch of yours")},
+        summary="One sketch",
+        description="`result_url` (a short-lived download link) is set once `status` is `completed`.",
+    )
     def get(self, request, sketch_id):
         return Response(SketchSerializer(services.get_sketch(request.user, sketch_id)).data)
 
-    @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such sketch of yours")})
+    @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="`not_found`: no such sketch of yours")},
+        summary="Delete a sketch",
+        description="Cancels the job if it is still running and removes the result file (and the original, when no other sketch uses it).",
+    )
     def delete(self, request, sketch_id):
         services.delete_sketch(request.user, sketch_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TaskView(ServiceView):
-    @extend_schema(responses={200: TaskSerializer, 404: OpenApiResponse(description="No such task of yours")})
+    @extend_schema(
+        responses={200: TaskSerializer, 404: OpenApiResponse(description="`not_found`: no such task of yours")},
+        summary="A sketch's job by its task id",
+    )
     def get(self, request, task_id):
         return Response(TaskSerializer(services.get_sketch_by_task(request.user, task_id)).data)
 
@@ -134,7 +176,7 @@ class StylesView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={200: StylesResponseSerializer})
+    @extend_schema(responses={200: StylesResponseSerializer}, summary="The styles and methods", description="No login needed. Each style has a sample image (`preview_url`).")
     def get(self, request):
         return Response(styles_with_previews(request))
 
@@ -147,6 +189,13 @@ def local_upload(request):
     storage = get_storage()
     if storage.name != "local":
         return _s3_style_error(404, "NotFound", "Uploads go straight to S3 on this server.")
+    # Refuse a body that cannot fit before Django spools it to disk (the form's fields are small).
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.MAX_FILE_SIZE + FORM_OVERHEAD:
+        return _s3_style_error(400, "EntityTooLarge", "The file's size is outside the allowed range.")
     try:
         policy = storage.verify_upload_policy(request.POST)
     except PermissionError as exc:
@@ -161,6 +210,9 @@ def local_upload(request):
     except ValueError:
         return _s3_style_error(400, "EntityTooLarge", "The file's size is outside the allowed range.")
     return HttpResponse(status=204)
+
+
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the policy fields around the file
 
 
 def _s3_style_error(status_code: int, code: str, message: str) -> HttpResponse:

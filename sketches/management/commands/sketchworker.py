@@ -18,6 +18,23 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             self.stderr.write("REDIS_URL is not set: the embedded default runs jobs inside the web process.")
             raise SystemExit(2)
+        _preload()
         if not no_reconcile:
             start_in_background()
-        call_command("rqworker", settings.SKETCH_QUEUE_NAME, with_scheduler=True, burst=burst)
+        call_command(
+            "rqworker", settings.SKETCH_QUEUE_NAME, with_scheduler=True, burst=burst, worker_class="sketches.worker.SketchWorker"
+        )
+
+
+def _preload() -> None:
+    """RQ forks a work horse per job: what the parent has loaded, every job gets for free.
+
+    Without this each job paid for importing OpenCV and the engine and for loading boto3's S3
+    model (about a second on a small machine) before touching its image.
+    """
+    import sketches.jobs  # noqa: F401  (the engine, cv2, numpy)
+    from sketches.storage import get_storage
+
+    storage = get_storage()
+    if hasattr(storage, "warm_up"):
+        storage.warm_up()

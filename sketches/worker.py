@@ -1,0 +1,150 @@
+"""The RQ worker class of ``manage.py sketchworker`` (and ``settings.RQ["WORKER_CLASS"]``).
+
+RQ's forking worker, plus:
+
+* **Housekeeping once a minute.** RQ's maintenance (abandoned-job detection, restarting a
+  scheduler process that died, e.g. when Redis went away) runs every 10 minutes by default:
+  retries scheduled after a storage error would wait that long for a new scheduler.
+* **A shutdown that fits a platform's grace period.** On SIGTERM RQ stops taking jobs and lets
+  the running one finish (warm shutdown), and its scheduler stops with it. A platform kills the
+  container a fixed time after SIGTERM (Cloud Run: 10 s, Kubernetes: 30 s by default), so a
+  sketch that would not finish in time is handed back instead of being cut off:
+  ``WORKER_SHUTDOWN_GRACE`` seconds after SIGTERM, a job still running is stopped (its work
+  horse is killed), its sketch goes back to ``queued`` and its job back on the queue, where
+  another worker, or this one's successor, takes it from the start. If the process is killed
+  before even that, the reconciler of any other worker re-enqueues the sketch once its progress
+  heartbeat has gone quiet (``SKETCH_STALE_AFTER``).
+* **Log context.** In the work horse every log line of a run, RQ's own included, carries the
+  job id and the id of the request that created the sketch.
+* **An optional HTTP listener** (``WORKER_HEALTH_PORT``) for platforms that want one: a Cloud Run
+  service must listen on ``$PORT``; Kubernetes probes.
+"""
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from rq.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+MAINTENANCE_INTERVAL = 60
+
+
+def hand_back(job) -> bool:
+    """processing → queued for the job's sketch, and a fresh job on the queue. True if moved."""
+    from . import events, queue
+    from .models import Sketch
+
+    sketch_id = (job.meta or {}).get("sketch_id") or (job.args[0] if job.args else None)
+    if not sketch_id:
+        return False
+    moved = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.PROCESSING).update(
+        status=Sketch.Status.QUEUED, stage="", progress=0, error="", updated_at=timezone.now()
+    )
+    if not moved:
+        return False  # it finished (or was cancelled) in the meantime
+    sketch = Sketch.objects.get(pk=sketch_id)
+    job.delete()  # the stopped run; the new job reuses the sketch's task id
+    queue.enqueue(sketch)
+    events.publish(sketch)
+    return True
+
+
+def serve_health(worker: "SketchWorker", port: int) -> ThreadingHTTPServer:
+    """200 while the worker runs, 503 once it is shutting down."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            stopping = bool(worker._stop_requested or worker._shutdown_requested_date)
+            body = json.dumps({"status": "stopping" if stopping else "ok", "worker": worker.name}).encode()
+            self.send_response(503 if stopping else 200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # probes every few seconds: not worth a log line
+            pass
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="worker-health", daemon=True).start()
+    return server
+
+
+class SketchWorker(Worker):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self._hand_back_timer: threading.Timer | None = None
+        self._handing_back: str | None = None
+        self._health_server: ThreadingHTTPServer | None = None
+
+    def _install_signal_handlers(self):
+        super()._install_signal_handlers()
+        # Listen only now: the worker is registered and its SIGTERM handling is in place.
+        port = settings.WORKER_HEALTH_PORT
+        if port and self._health_server is None:
+            self._health_server = serve_health(self, port)
+            logger.info("worker health listener on port %s", port)
+
+    def work(self, *args, **kwargs):
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            if self._health_server is not None:
+                self._health_server.shutdown()
+                self._health_server.server_close()
+
+    def perform_job(self, job, queue, execution) -> bool:
+        from sketchsite.logging import job_id_var, request_id_var
+
+        request_token = request_id_var.set((job.meta or {}).get("request_id") or None)
+        job_token = job_id_var.set(job.id)
+        try:
+            return super().perform_job(job, queue, execution)
+        finally:
+            job_id_var.reset(job_token)
+            request_id_var.reset(request_token)
+
+    # -- shutdown
+    def request_stop(self, signum, frame):
+        grace = settings.WORKER_SHUTDOWN_GRACE
+        if grace > 0 and self.horse_pid and self._hand_back_timer is None:
+            self.log.info("Worker %s: shutting down; a job still running in %s s goes back to the queue", self.name, grace)
+            self._hand_back_timer = threading.Timer(grace, self._stop_running_job)
+            self._hand_back_timer.daemon = True
+            self._hand_back_timer.start()
+        super().request_stop(signum, frame)
+
+    def _stop_running_job(self) -> None:
+        job_id = self.get_current_job_id()
+        if not self.horse_pid or not job_id:
+            return
+        self.log.warning("Worker %s: job %s did not finish within the shutdown grace; handing it back", self.name, job_id)
+        self._handing_back = job_id
+        self._stopped_job_id = job_id  # RQ marks it stopped: no retry, no failure callback
+        self.kill_horse()
+
+    def _handle_stopped_job(self, job, queue, execution):
+        super()._handle_stopped_job(job, queue, execution)
+        if self._handing_back != job.id:
+            return  # stopped by an operator (rq's stop-job command): RQ's handling is final
+        self._handing_back = None
+        try:
+            if hand_back(job):
+                logger.info("sketch job %s handed back to the queue for another worker", job.id, extra={"job_id": job.id})
+        except Exception:  # the reconciler will find the sketch once its heartbeat goes quiet
+            logger.exception("could not hand job %s back; the reconciler will re-enqueue it", job.id)
+        finally:
+            connection.close()  # no database connection may outlive into a fork
+
+    def teardown(self):
+        if self._hand_back_timer is not None:
+            self._hand_back_timer.cancel()
+        super().teardown()
