@@ -253,7 +253,7 @@ class SketchAdmin(admin.ModelAdmin):
     def thumbnail(self, sketch):
         if sketch.status != Sketch.Status.COMPLETED:
             return "—"
-        return image_link(sketch.result_key, services.result_filename(sketch), f"{sketch.style} sketch")
+        return image_link(sketch.thumbnail_key or sketch.result_key, services.result_filename(sketch), f"{sketch.style} sketch")
 
     @admin.display(description="Result")
     def result_preview(self, sketch):

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 STAGES = {"download": (0, 10), "decode": (10, 20), "render": (20, 85), "encode": (85, 92), "upload": (92, 99)}
 HEARTBEAT_SECONDS = 5.0  # the reconciler treats a silent running job as lost after SKETCH_STALE_AFTER
 MIN_PUBLISH_INTERVAL = 0.25
+THUMBNAIL_SIDE = 480  # px, the longer side of the gallery's preview JPEG
 
 
 class Cancelled(Exception):
@@ -95,7 +96,7 @@ def claim(sketch_id: str) -> Sketch | None:
     return sketch
 
 
-def finish(sketch: Sketch, *, result_key: str, size: int, width: int, height: int) -> bool:
+def finish(sketch: Sketch, *, result_key: str, size: int, width: int, height: int, thumbnail_key: str = "") -> bool:
     now = timezone.now()
     done = Sketch.objects.filter(pk=sketch.pk, status=Sketch.Status.PROCESSING).update(
         status=Sketch.Status.COMPLETED,
@@ -105,6 +106,7 @@ def finish(sketch: Sketch, *, result_key: str, size: int, width: int, height: in
         result_size=size,
         result_width=width,
         result_height=height,
+        thumbnail_key=thumbnail_key,
         finished_at=now,
         updated_at=now,
     )
@@ -155,16 +157,20 @@ def render_sketch(sketch: Sketch, progress: Progress) -> None:
     del image
     progress.stage("encode")
     encoded = engine.encode(drawing, options.format, options.quality)
+    preview = engine.encode(engine.thumbnail(drawing, THUMBNAIL_SIDE), "jpeg", 82)
     height, width = drawing.shape[:2]
     del drawing
     progress.stage("upload")
     extension = "jpg" if options.format == "jpeg" else options.format
     # A fresh name per run: a duplicate run cleaning up after itself never deletes the winner's file.
     result_key = f"results/{sketch.owner_id}/{sketch.pk}-{uuid.uuid4().hex[:8]}.{extension}"
+    thumbnail_key = result_key.rsplit(".", 1)[0] + "-thumb.jpg"
     storage.write(result_key, encoded, engine.MIME_TYPES[options.format])
-    if not finish(sketch, result_key=result_key, size=len(encoded), width=width, height=height):
+    storage.write(thumbnail_key, preview, "image/jpeg")
+    if not finish(sketch, result_key=result_key, size=len(encoded), width=width, height=height, thumbnail_key=thumbnail_key):
         # Deleted or cancelled while we worked: leave nothing behind.
         storage.delete(result_key)
+        storage.delete(thumbnail_key)
 
 
 def run_sketch(sketch_id: str) -> str:

@@ -331,7 +331,7 @@ def delete_sketch(user, sketch_id) -> None:
     with transaction.atomic():
         # Read the result key under the row lock: a job that completed between the lookup and
         # the cancel has saved its key by now, and one that has not will find no row to finish.
-        locked = Sketch.objects.select_for_update().filter(pk=sketch.pk).values("result_key", "upload_id").first()
+        locked = Sketch.objects.select_for_update().filter(pk=sketch.pk).values("result_key", "thumbnail_key", "upload_id").first()
         if locked is None:
             return  # deleted concurrently: the other request removes the files
         Sketch.objects.filter(pk=sketch.pk).delete()
@@ -340,7 +340,7 @@ def delete_sketch(user, sketch_id) -> None:
         if orphan:
             upload.delete()
     # Files go after the rows: a failed delete leaves an orphan object, never a row without its file.
-    keys = [locked["result_key"]] if locked["result_key"] else []
+    keys = [key for key in (locked["result_key"], locked["thumbnail_key"]) if key]
     if orphan:
         keys.append(upload.key)
     for key in keys:

@@ -55,7 +55,8 @@ The browsable API (open any `/api/...` URL in a logged-in browser) uses the same
    (or `cancelled`); `progress` is 0–100 and `stage` one of `download`, `decode`, `render`,
    `encode`, `upload`.
 6. Once `completed`, `result_url` is a short-lived download link (served as an attachment; it
-   also works as an `<img src>`). `GET /api/upload/download-url/{key}` hands out a fresh link for a
+   also works as an `<img src>`), and `thumbnail_url` a small JPEG of it (longer side 480 px) for
+   lists. `GET /api/upload/download-url/{key}` hands out a fresh link for a
    file you own. `DELETE /api/sketch/{id}` cancels a running job and removes the result.
 
 A user may have a limited number of sketches queued or processing at once

@@ -13,6 +13,7 @@ class UploadSerializer(serializers.ModelSerializer):
 class SketchSerializer(serializers.ModelSerializer):
     upload_id = serializers.UUIDField(read_only=True)
     result_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Sketch
@@ -29,6 +30,7 @@ class SketchSerializer(serializers.ModelSerializer):
             "error",
             "attempts",
             "result_url",
+            "thumbnail_url",
             "result_size",
             "result_width",
             "result_height",
@@ -47,6 +49,14 @@ class SketchSerializer(serializers.ModelSerializer):
 
         # e.g. "beach-pencil-advanced.jpg": the photo's name, the look, the real extension
         return get_storage().download_url(sketch.result_key, filename=result_filename(sketch))
+
+    def get_thumbnail_url(self, sketch) -> str | None:
+        """A small JPEG of the result (longer side 480 px) for lists; null until completed."""
+        if sketch.status != Sketch.Status.COMPLETED or not sketch.thumbnail_key:
+            return None
+        from ..storage import get_storage
+
+        return get_storage().download_url(sketch.thumbnail_key, filename=f"{sketch.style}-{sketch.method}-thumbnail.jpg")
 
 
 class PresignRequestSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from .errors import (
     UnsupportedImage,
 )
 from .render import render
+from .thumbnail import thumbnail
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -37,4 +38,5 @@ __all__ = [
     "encode",
     "probe",
     "render",
+    "thumbnail",
 ]

@@ -194,8 +194,7 @@ def _dog_any_size(g: np.ndarray, sigma: float, k: float, p: float) -> np.ndarray
     return cv2.resize(_dog(small, sigma / f, k, p), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def xdog(g: np.ndarray, sigma: float, *, k: float = 1.6, p: float = 20.0, eps: float = 0.6,
-         phi: float = 8.0) -> np.ndarray:
+def xdog(g: np.ndarray, sigma: float, *, k: float = 1.6, p: float = 20.0, eps: float = 0.6, phi: float = 8.0) -> np.ndarray:
     """Extended difference of Gaussians (Winnemoeller 2012): ink-like lines and black fills.
 
     ``g`` float [0, 1]; returns float [0, 1], 1 = paper. Larger ``eps`` gives more black.
@@ -257,8 +256,9 @@ def structure_flow(g: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray,
     return tx, ty, np.clip(coh, 0.0, 1.0, out=coh)
 
 
-def blend_flow(tx: np.ndarray, ty: np.ndarray, coh: np.ndarray, angle_deg: float,
-               min_coh: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def blend_flow(
+    tx: np.ndarray, ty: np.ndarray, coh: np.ndarray, angle_deg: float, min_coh: float = 0.25
+) -> tuple[np.ndarray, np.ndarray]:
     """Fall back to a fixed stroke angle where the image has no clear direction."""
     ca, sa = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
     # align the sign of the tangent with the default so that blending never cancels out
@@ -318,10 +318,8 @@ def smooth_kuwahara(img: np.ndarray, radius: int, q: float = 8.0) -> np.ndarray:
     for dy in (-o, radius - o):
         for dx in (-o, radius - o):
             m = np.float32([[1, 0, dx], [0, 1, dy]])
-            v = cv2.warpAffine(var, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
-            mu = cv2.warpAffine(mean, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_REPLICATE)
+            v = cv2.warpAffine(var, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            mu = cv2.warpAffine(mean, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
             wt = 1.0 / (1.0 + (v * norm) ** q)
             wsum += wt
             acc += mu * (wt[..., None] if mu.ndim == 3 else wt)

@@ -80,8 +80,7 @@ def value_noise(shape: tuple[int, int], cell: float, seed: int, salt: int) -> np
     return cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def fbm(shape: tuple[int, int], cell: float, seed: int, salt: int, octaves: int = 3,
-        gain: float = 0.5) -> np.ndarray:
+def fbm(shape: tuple[int, int], cell: float, seed: int, salt: int, octaves: int = 3, gain: float = 0.5) -> np.ndarray:
     """Fractal noise: octaves of value noise, each half the size and ``gain`` the amplitude."""
     acc = value_noise(shape, cell, seed, salt * 16)
     amp = 1.0
@@ -137,8 +136,7 @@ def cells(shape: tuple[int, int], u: float, seed: int, spacing: float = 2.2) -> 
         gy, gx = np.mgrid[0:ny, 0:nx] * s
         jit = rng.uniform(-0.4, 0.4, (2, ny, nx)) * s
         seeds = np.full((h, w), 255, np.uint8)
-        seeds[np.clip(np.round(gy + jit[1]).astype(int), 0, h - 1),
-              np.clip(np.round(gx + jit[0]).astype(int), 0, w - 1)] = 0
+        seeds[np.clip(np.round(gy + jit[1]).astype(int), 0, h - 1), np.clip(np.round(gx + jit[0]).astype(int), 0, w - 1)] = 0
         dist = cv2.distanceTransform(seeds, cv2.DIST_L2, 3)
         dist = cv2.GaussianBlur(dist, (0, 0), 0.6)
         dist = cv2.scaleAdd(value_noise((h, w), 3.0 * s, seed, 46), 0.12 * s, dist)
@@ -157,8 +155,9 @@ def relief(height8: np.ndarray, strength: float, angle_deg: float = 135.0) -> np
     return cv2.addWeighted(d, strength, d, 0.0, 128.0, dtype=cv2.CV_8U)
 
 
-def hatching(shape: tuple[int, int], u: float, angle_deg: float, seed: int,
-             length: float = 18.0, width: float = 1.0) -> np.ndarray:
+def hatching(
+    shape: tuple[int, int], u: float, angle_deg: float, seed: int, length: float = 18.0, width: float = 1.0
+) -> np.ndarray:
     """Pencil hatching: noise stretched along ``angle`` into strokes. uint8, 128 = mean.
 
     Drawn at a reduced size (strokes are smooth) with an oriented line kernel, then resized.
@@ -234,8 +233,9 @@ def stipple_screen(shape: tuple[int, int], u: float, seed: int, spacing: float =
     return _cached(("stipple", shape, seed, round(u, 3), spacing), make)
 
 
-def line_screen(shape: tuple[int, int], u: float, angle_deg: float, seed: int,
-                spacing: float = 5.0, wobble: float = 0.6) -> np.ndarray:
+def line_screen(
+    shape: tuple[int, int], u: float, angle_deg: float, seed: int, spacing: float = 5.0, wobble: float = 0.6
+) -> np.ndarray:
     """Threshold screen for pen hatching: distance to the nearest of parallel lines.
 
     uint8, 0 on a line centre, 255 half-way between lines. Ink where darkness * 255 > screen:

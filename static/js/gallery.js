@@ -74,10 +74,12 @@ function fillCard(card, sketch) {
 
   thumb.className = "thumb";
   let overlay = thumb.querySelector(".overlay");
-  if (sketch.status === "completed" && sketch.result_url) {
-    if (img.dataset.src !== sketch.result_url) {
-      img.dataset.src = sketch.result_url;
-      img.src = sketch.result_url;
+  // The small preview JPEG when there is one (older results have only the full file).
+  const picture = sketch.thumbnail_url || sketch.result_url;
+  if (sketch.status === "completed" && picture) {
+    if (img.dataset.src !== picture) {
+      img.dataset.src = picture;
+      img.src = picture;
     }
     img.alt = `Sketch in the ${style} style (${method} method), made ${created}`;
     img.hidden = false;

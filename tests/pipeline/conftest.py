@@ -172,7 +172,9 @@ def user_client(test_database, django_db_blocker):
             return stack.client().register()
 
         with django_db_blocker.unblock():
-            user = User.objects.create_user(email=f"{role}{next(counter)}-{uuid.uuid4().hex[:8]}@example.com", password=PASSWORD, role=role)
+            user = User.objects.create_user(
+                email=f"{role}{next(counter)}-{uuid.uuid4().hex[:8]}@example.com", password=PASSWORD, role=role
+            )
             token = issue_pair(user).access
         client = Client(stack.url, token=token)
         client.user = {"id": user.pk, "email": user.email, "role": role}

@@ -42,8 +42,16 @@ def test_end_to_end_with_a_12_mp_photo(stack, photo_12mp):
     posted = Client.post_file(presigned, photo_12mp, "My Beach Photo.JPG", "image/jpeg")
     assert posted.status_code in (200, 201, 204), posted.text
     upload = alice.confirm(presigned["upload_id"])
-    assert upload == {**upload, "id": presigned["upload_id"], "key": presigned["key"], "status": "confirmed",
-                      "content_type": "image/jpeg", "size": len(photo_12mp), "width": 4000, "height": 3000}
+    assert upload == {
+        **upload,
+        "id": presigned["upload_id"],
+        "key": presigned["key"],
+        "status": "confirmed",
+        "content_type": "image/jpeg",
+        "size": len(photo_12mp),
+        "width": 4000,
+        "height": 3000,
+    }
 
     with alice.listen() as ws:
         assert ws.snapshot() == []
@@ -75,18 +83,32 @@ def test_end_to_end_with_a_12_mp_photo(stack, photo_12mp):
     assert len(downloaded.content) == final["result_size"]
 
     detail = alice.sketch(sketch["id"])
-    assert detail["status"] == "completed" and detail["result_url"] and (detail["result_width"], detail["result_height"]) == (4000, 3000)
+    assert (
+        detail["status"] == "completed"
+        and detail["result_url"]
+        and (detail["result_width"], detail["result_height"]) == (4000, 3000)
+    )
     task = alice.task(sketch["task_id"])
-    assert task == {**task, "task_id": sketch["task_id"], "sketch_id": sketch["id"], "status": "completed", "progress": 100, "error": ""}
+    assert task == {
+        **task,
+        "task_id": sketch["task_id"],
+        "sketch_id": sketch["id"],
+        "status": "completed",
+        "progress": 100,
+        "error": "",
+    }
     original = alice.fetch(alice.download_url(upload["key"]).json()["url"])
     assert original.status_code == 200 and original.content == photo_12mp
 
     key = result_key(final)
-    assert stack.object_exists(key) and stack.object_exists(upload["key"])
+    thumb = re.search(r"(results/[^?]+)", final["thumbnail_url"]).group(1)
+    assert thumb.endswith("-thumb.jpg") and decode_image(alice.fetch(final["thumbnail_url"]).content) == ((480, 360), "JPEG")
+    assert stack.object_exists(key) and stack.object_exists(thumb) and stack.object_exists(upload["key"])
     alice.remove(sketch["id"])
     alice.sketch(sketch["id"], expect=404)
     alice.task(sketch["task_id"], expect=404)
     assert not stack.object_exists(key), "the result is gone from storage"
+    assert not stack.object_exists(thumb), "and its thumbnail"
     assert not stack.object_exists(upload["key"]), "the original went with its only sketch"
     assert alice.sketches()["count"] == 0
 
@@ -140,7 +162,9 @@ def test_choices_and_options_are_validated(stack, user_client):
     alice.create("not-a-uuid", "ink", "basic", expect=400)
     alice.create("00000000-0000-0000-0000-000000000000", "ink", "basic", expect=404)
 
-    sketch = alice.create(upload["id"], "Charcoal", "ARTISTIC", options={"strength": 0.9, "format": "jpg", "quality": 80, "seed": 7})
+    sketch = alice.create(
+        upload["id"], "Charcoal", "ARTISTIC", options={"strength": 0.9, "format": "jpg", "quality": 80, "seed": 7}
+    )
     final = alice.wait(sketch["id"], timeout=60)
     assert final["status"] == "completed" and final["options"]["format"] == "jpeg"
     result = alice.fetch(final["result_url"])
@@ -151,8 +175,13 @@ def test_choices_and_options_are_validated(stack, user_client):
 
 def test_anonymous_requests_are_refused(stack):
     anonymous = stack.client()
-    for method, path in [("POST", "/api/upload/presigned-url"), ("POST", "/api/upload/confirm"), ("POST", "/api/sketch/create"),
-                         ("GET", "/api/sketch/"), ("GET", "/api/upload/download-url/uploads/1/x.jpg")]:
+    for method, path in [
+        ("POST", "/api/upload/presigned-url"),
+        ("POST", "/api/upload/confirm"),
+        ("POST", "/api/sketch/create"),
+        ("GET", "/api/sketch/"),
+        ("GET", "/api/upload/download-url/uploads/1/x.jpg"),
+    ]:
         assert anonymous.request(method, path, json={}).status_code == 401, path
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect

@@ -43,7 +43,9 @@ def test_a_worker_killed_mid_job_is_replaced_by_a_rerun(start_stack, user_client
     assert decode_image(alice.fetch(final["result_url"]).content) == ((4000, 3000), "PNG")
     assert "re-enqueued sketch" in survivor.output()
     print(f"\nrecovered {time.monotonic() - killed_at:.1f} s after kill -9")
-    assert [k for k in stack.keys("results/")] == [final["result_url"].split(f"/{stack.bucket}/", 1)[1].split("?")[0]]
+    # One run's files only (the result and its thumbnail): the killed run left nothing behind.
+    result = final["result_url"].split(f"/{stack.bucket}/", 1)[1].split("?")[0]
+    assert sorted(stack.keys("results/")) == sorted([result, result.rsplit(".", 1)[0] + "-thumb.jpg"])
 
 
 def test_a_job_slower_than_the_task_timeout_fails_timed_out(start_stack, user_client, small_jpeg):
@@ -72,7 +74,9 @@ def test_an_s3_outage_during_a_job_is_retried(start_stack, user_client, small_jp
         sketch = alice.create(upload["id"], "oil", "basic")
         alice.wait_for(sketch["id"], in_render, timeout=30)
         s3.stop(grace=0.2)  # gone while the job renders: its upload of the result fails
-        retrying = alice.wait_for(sketch["id"], lambda s: s["status"] == "queued" and s["error"].startswith("Retrying"), timeout=30)
+        retrying = alice.wait_for(
+            sketch["id"], lambda s: s["status"] == "queued" and s["error"].startswith("Retrying"), timeout=30
+        )
         assert "storage is unavailable" in retrying["error"]
         # the web keeps answering what does not need S3, and says so clearly for what does
         assert alice.sketch(sketch["id"])["status"] == "queued"

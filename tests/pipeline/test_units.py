@@ -103,8 +103,8 @@ def test_a_job_run_twice_renders_once(user, enqueued, renders):
     sketch.refresh_from_db()
     assert (sketch.status, sketch.progress, sketch.stage, sketch.attempts) == ("completed", 100, "", 1)
     assert (sketch.result_width, sketch.result_height) == (160, 120)
-    results = [k for k in _stored_keys() if k.startswith("results/")]
-    assert results == [sketch.result_key]
+    results = sorted(k for k in _stored_keys() if k.startswith("results/"))
+    assert results == sorted([sketch.result_key, sketch.thumbnail_key])
 
 
 def _stored_keys() -> list[str]:
@@ -114,7 +114,9 @@ def _stored_keys() -> list[str]:
 
 @pytest.mark.parametrize("terminal", ["completed", "failed", "cancelled"])
 def test_terminal_statuses_never_move_backwards(user, enqueued, terminal):
-    sketch = new_sketch(user, status=terminal, progress=100 if terminal == "completed" else 40, error="" if terminal == "completed" else "done")
+    sketch = new_sketch(
+        user, status=terminal, progress=100 if terminal == "completed" else 40, error="" if terminal == "completed" else "done"
+    )
     before = Sketch.objects.values().get(pk=sketch.pk)
     assert jobs.claim(str(sketch.pk)) is None
     assert jobs.fail(sketch.pk, "late failure") is False
@@ -135,7 +137,9 @@ def test_terminal_statuses_never_move_backwards(user, enqueued, terminal):
 
 def test_progress_is_saved_then_published_and_never_decreases(user, enqueued, monkeypatch):
     published = []
-    monkeypatch.setattr(jobs.events, "publish", lambda s: published.append((s.status, s.stage, s.progress, Sketch.objects.get(pk=s.pk).progress)))
+    monkeypatch.setattr(
+        jobs.events, "publish", lambda s: published.append((s.status, s.stage, s.progress, Sketch.objects.get(pk=s.pk).progress))
+    )
     sketch = new_sketch(user, style="watercolor", method="advanced")
     assert jobs.run_sketch(str(sketch.pk)) == "completed"
     stages = [stage for _, stage, _, _ in published if stage]
@@ -225,7 +229,9 @@ def test_rq_failure_callback(user, enqueued):
     from rq.exceptions import AbandonedJobError
 
     def job(sketch, retries_left):
-        return SimpleNamespace(meta={"sketch_id": str(sketch.pk)}, args=(str(sketch.pk),), retries_left=retries_left, should_retry=retries_left > 0)
+        return SimpleNamespace(
+            meta={"sketch_id": str(sketch.pk)}, args=(str(sketch.pk),), retries_left=retries_left, should_retry=retries_left > 0
+        )
 
     # a storage error RQ will retry: run_sketch already queued the row again; nothing to do
     queued = new_sketch(user)
@@ -383,7 +389,11 @@ def test_reconciler_requeues_jobs_redis_lost_but_leaves_fresh_and_alive_ones(use
     enqueued.alive[waiting.task_id] = True  # a long queue: still waiting in Redis
     report = reconcile.reconcile()
     assert report.requeued == [str(lost.pk)]
-    assert {s.pk: s.status for s in Sketch.objects.filter(pk__in=[lost.pk, fresh.pk, waiting.pk])} == {lost.pk: "queued", fresh.pk: "queued", waiting.pk: "queued"}
+    assert {s.pk: s.status for s in Sketch.objects.filter(pk__in=[lost.pk, fresh.pk, waiting.pk])} == {
+        lost.pk: "queued",
+        fresh.pk: "queued",
+        waiting.pk: "queued",
+    }
 
 
 def test_reconciler_decides_nothing_while_redis_is_unreachable(user, enqueued, settings):
@@ -450,3 +460,38 @@ def test_confirm_checks_what_arrived(user, enqueued):
     ok = confirmed_upload(user, jpeg)
     assert (ok.status, ok.width, ok.height, ok.content_type) == ("confirmed", 640, 480, "image/jpeg")
     assert services.confirm_upload(user, ok.pk).pk == ok.pk  # twice is harmless
+
+
+# ----------------------------------------------------------------------------- thumbnails
+def test_a_completed_sketch_has_a_small_jpeg_thumbnail_that_delete_removes(user, enqueued, bearer):
+    import cv2
+    import numpy as np
+
+    sketch = new_sketch(user, confirmed_upload(user, image_bytes(1600, 900, "JPEG", quality=90)))
+    assert jobs.run_sketch(str(sketch.pk)) == "completed"
+    sketch.refresh_from_db()
+    assert sketch.thumbnail_key.endswith("-thumb.jpg") and sketch.thumbnail_key != sketch.result_key
+    data = get_storage().read(sketch.thumbnail_key)
+    assert data[:3] == b"\xff\xd8\xff"
+    preview = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert preview.shape[:2] == (270, 480)  # the longer side is 480, the aspect ratio kept
+    assert len(data) < len(get_storage().read(sketch.result_key)) / 4
+
+    body = bearer(user).get(f"/api/sketch/{sketch.pk}").json()
+    assert body["thumbnail_url"] and body["thumbnail_url"] != body["result_url"]
+    services.delete_sketch(user, sketch.pk)
+    assert _stored_keys() == []
+
+
+def test_thumbnail_never_upscales_and_keeps_channels():
+    import numpy as np
+
+    from sketches.engine import InvalidParameter, thumbnail
+
+    small = np.zeros((40, 30, 3), np.uint8)
+    assert thumbnail(small, 480) is small
+    gray = np.zeros((3000, 1000), np.uint8)
+    assert thumbnail(gray, 480).shape == (480, 160)
+    assert thumbnail(np.zeros((1, 5000, 3), np.uint8), 480).shape == (1, 480, 3)
+    with pytest.raises(InvalidParameter):
+        thumbnail(small, 0)

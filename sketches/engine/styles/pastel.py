@@ -87,8 +87,9 @@ def _strokes(shape: tuple[int, int], flow, ctx: Ctx, method: str) -> np.ndarray:
     size = ops.work_size(shape, 1.0 if flow is None else 2.0)
     ut = ops.unit((size[1], size[0]))
     if flow is None:
-        h8 = textures.hatching((size[1], size[0]), ut, 60.0, ctx.seed, length=round(34.0 - 20.0 * ctx.detail),
-                               width=round(4.0 - 2.0 * ctx.detail))
+        h8 = textures.hatching(
+            (size[1], size[0]), ut, 60.0, ctx.seed, length=round(34.0 - 20.0 * ctx.detail), width=round(4.0 - 2.0 * ctx.detail)
+        )
         return ops.resize(h8, (shape[1], shape[0]))
     tx, ty = (ops.resize(f, size) for f in flow)
     n = cv2.magnitude(tx, ty) + F32(1e-6)
