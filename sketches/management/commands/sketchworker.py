@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand
 
 from sketches.periodic import start_in_background
 
+WORKER_TTL = 60  # seconds; the worker's heartbeat renews it well within that
+
 
 class Command(BaseCommand):
     help = "Run an RQ worker on the sketches queue with the scheduler and the periodic reconciler."
@@ -22,7 +24,14 @@ class Command(BaseCommand):
         if not no_reconcile:
             start_in_background()
         call_command(
-            "rqworker", settings.SKETCH_QUEUE_NAME, with_scheduler=True, burst=burst, worker_class="sketches.worker.SketchWorker"
+            "rqworker",
+            settings.SKETCH_QUEUE_NAME,
+            with_scheduler=True,
+            burst=burst,
+            worker_class="sketches.worker.SketchWorker",
+            # A killed worker's registration expires after this (RQ's default is 420 s), so
+            # /health stops counting it within a minute.
+            worker_ttl=WORKER_TTL,
         )
 
 
