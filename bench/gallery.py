@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    names = [n for n in args.photos.split(",") if n] or sorted(
-        p.name for p in PHOTOS.iterdir() if p.suffix.lower() in PHOTO_EXTS
-    )
+    names = [n for n in args.photos.split(",") if n] or sorted(p.name for p in PHOTOS.iterdir() if p.suffix.lower() in PHOTO_EXTS)
     thumbs_rows, entries = [], []
     for name in names:
         rgb = load(PHOTOS / name, args.width)

@@ -51,8 +51,7 @@ def test_any_input_renders_with_the_same_shape(image, style, method, strength, d
 
 
 @settings(max_examples=25, deadline=None)
-@given(image=images(), style=st.sampled_from(STYLE_IDS), method=st.sampled_from(METHOD_IDS),
-       seed=st.integers(0, 1000))
+@given(image=images(), style=st.sampled_from(STYLE_IDS), method=st.sampled_from(METHOD_IDS), seed=st.integers(0, 1000))
 def test_rendering_is_deterministic(image, style, method, seed):
     a = render(image, style, method, seed=seed)
     b = render(image, style, method, seed=seed)
