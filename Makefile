@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 S3_PORT ?= 8333
 
-.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz
+.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,14 @@ fuzz: install-dev
 	$(BIN)/python -m fuzz.api_fuzz $(FUZZ_API_ARGS) || status=1; \
 	$(BIN)/python -m fuzz.decode_fuzz $(FUZZ_DECODE_ARGS) || status=1; \
 	exit $$status
+
+# Locust against the production stack on this machine; figures go to docs/BENCHMARKS.md ("## Load").
+load: install-dev
+	$(BIN)/python load/run_load.py --output docs/BENCHMARKS.md
+
+# The long fault drills (short versions run in `make test`); outcomes go to docs/BENCHMARKS.md.
+drills: install-dev
+	$(BIN)/python -m pytest -m slow tests/drills -s
 
 clean:
 	rm -rf var/test var/gallery

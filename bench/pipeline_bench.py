@@ -27,7 +27,11 @@ from tests.support.stack import EmbeddedStack, ProductionStack, photo_jpeg  # no
 
 PHOTO = ROOT.parent / "shared" / "photos" / "volna-beach.jpg"
 LOOKS = [("pencil", "basic"), ("watercolor", "advanced"), ("oil", "artistic")]
-MIX = [(style, method) for style in ("pencil", "charcoal", "watercolor", "ink", "pastel", "oil", "acrylic") for method in ("basic", "advanced", "artistic")]
+MIX = [
+    (style, method)
+    for style in ("pencil", "charcoal", "watercolor", "ink", "pastel", "oil", "acrylic")
+    for method in ("basic", "advanced", "artistic")
+]
 SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -86,8 +90,11 @@ def throughput(stack, photo: bytes, count: int) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help="a PostgreSQL URL allowed to CREATE DATABASE")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL URL allowed to CREATE DATABASE",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per look for the latency (median)")
     parser.add_argument("--count", type=int, default=24, help="sketches per throughput run")
     args = parser.parse_args()
@@ -95,21 +102,38 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     logs = work / "logs"
     photo = photo_jpeg(PHOTO, (4000, 3000))
-    print(f"photo: {PHOTO.name} resized to 4000x3000 JPEG, {len(photo) / 2**20:.1f} MB; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"photo: {PHOTO.name} resized to 4000x3000 JPEG, {len(photo) / 2**20:.1f} MB; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
     print(f"logs: {logs}\n")
 
-    common = {"DJANGO_SECRET_KEY": SECRET, "JWT_SECRET_KEY": SECRET, "ALLOWED_HOSTS": "127.0.0.1,localhost", "MAX_CONCURRENT_TASKS": "1000",
-              "TASK_TIMEOUT": "300", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "sketchsite.settings"}
+    common = {
+        "DJANGO_SECRET_KEY": SECRET,
+        "JWT_SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "MAX_CONCURRENT_TASKS": "1000",
+        "TASK_TIMEOUT": "300",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "sketchsite.settings",
+    }
     rows = []
 
     # -- embedded default
-    embedded = EmbeddedStack(base_env(**common, DATABASE_URL=None, REDIS_URL=None, AWS_BUCKET_NAME=None), work / "embedded-var", logs)
+    embedded = EmbeddedStack(
+        base_env(**common, DATABASE_URL=None, REDIS_URL=None, AWS_BUCKET_NAME=None), work / "embedded-var", logs
+    )
     embedded.start()
     try:
         for look, seconds in latency(embedded, photo, args.repeats).items():
             rows.append(("embedded", f"12 MP {look}: create → completed", f"{seconds:.2f} s"))
         per_minute, elapsed, job = throughput(embedded, photo, args.count)
-        rows.append(("embedded", f"in-process worker (1 thread), {args.count} sketches", f"{per_minute:.1f} /min ({elapsed:.0f} s; median job {job:.2f} s)"))
+        rows.append(
+            (
+                "embedded",
+                f"in-process worker (1 thread), {args.count} sketches",
+                f"{per_minute:.1f} /min ({elapsed:.0f} s; median job {job:.2f} s)",
+            )
+        )
     finally:
         embedded.stop()
 
@@ -129,7 +153,13 @@ def main() -> None:
                     stack.add_worker()
                 stack.wait_for_workers(workers)
                 per_minute, elapsed, job = throughput(stack, photo, args.count)
-                rows.append(("production", f"{workers} sketchworker(s), {args.count} sketches", f"{per_minute:.1f} /min ({elapsed:.0f} s; median job {job:.2f} s)"))
+                rows.append(
+                    (
+                        "production",
+                        f"{workers} sketchworker(s), {args.count} sketches",
+                        f"{per_minute:.1f} /min ({elapsed:.0f} s; median job {job:.2f} s)",
+                    )
+                )
         finally:
             stack.stop()
     finally:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -205,6 +205,16 @@ def run_sketch(sketch_id: str) -> str:
     except MemoryError:
         fail(sketch.pk, "The image needs more memory than this server has; try a smaller photo.")
         return "failed"
+    except (OperationalError, InterfaceError):
+        # The database connection dropped (failover, terminated backend): reconnect, hand the row
+        # back and let RQ retry in a few seconds instead of waiting for the reconciler.
+        logger.warning("sketch %s: database connection lost, will retry", sketch.pk, extra=log)
+        connection.close()
+        try:
+            release_for_retry(sketch, "the database connection was lost")
+        except DatabaseError:
+            pass  # still down: the reconciler will find the row once it is back
+        raise
     except Exception:
         logger.exception("sketch %s failed unexpectedly", sketch.pk, extra=log)
         fail(sketch.pk, "The conversion failed because of an internal error.")
@@ -249,9 +259,10 @@ def run_sketch_with_retries(sketch_id: str, intervals: list[int]) -> str:
     for wait in [*intervals, None]:
         try:
             return run_sketch(sketch_id)
-        except StorageError:
+        except (StorageError, OperationalError, InterfaceError) as exc:
             if wait is None:
-                fail(sketch_id, "Storage stayed unavailable; please try again later.")
+                what = "Storage" if isinstance(exc, StorageError) else "The database"
+                fail(sketch_id, f"{what} stayed unavailable; please try again later.")
                 return "failed"
             time.sleep(wait)
     return "failed"

@@ -176,7 +176,9 @@ TEMPLATES = [
 # ----------------------------------------------------------------------------- database
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+        # conn_max_age=0: under ASGI each request runs in a fresh thread, so persistent connections are never
+        # reused and pile up until PostgreSQL refuses more (found by make load).
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     except Exception as exc:  # dj-database-url raises bare ValueError/KeyError on unknown schemes
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
 else:
@@ -196,7 +198,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # redis-py 8 defaults: a 5 s socket timeout (shorter than channels-redis's 5 s BZPOPMIN wait, so idle
+            # sockets died) and 100 pooled connections that fail instead of waiting (found by the drills).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}], "capacity": 1000, "expiry": 30},
         }
     }
 else:

@@ -88,7 +88,9 @@ class Client:
     # -- accounts
     def register(self, email: str | None = None, password: str = PASSWORD, display_name: str = "") -> Client:
         email = email or f"stack{next(_names)}-{uuid.uuid4().hex[:8]}@example.com"
-        body = self.post("/api/auth/register", {"email": email, "password": password, "display_name": display_name}, expect=201).json()
+        body = self.post(
+            "/api/auth/register", {"email": email, "password": password, "display_name": display_name}, expect=201
+        ).json()
         # API clients carry the token; drop the cookies so that no request is cookie-authenticated.
         self.session.cookies.clear()
         self.token = body["access_token"]
@@ -111,11 +113,20 @@ class Client:
 
     # -- uploads
     def presign(self, filename: str, content_type: str, size: int, expect=201) -> dict:
-        response = self.post("/api/upload/presigned-url", {"filename": filename, "content_type": content_type, "size": size}, expect=expect)
+        response = self.post(
+            "/api/upload/presigned-url", {"filename": filename, "content_type": content_type, "size": size}, expect=expect
+        )
         return response.json()
 
     @staticmethod
-    def post_file(presigned: dict, data: bytes, filename: str = "photo.bin", content_type: str | None = None, fields: dict | None = None, timeout: float = 60) -> requests.Response:
+    def post_file(
+        presigned: dict,
+        data: bytes,
+        filename: str = "photo.bin",
+        content_type: str | None = None,
+        fields: dict | None = None,
+        timeout: float = 60,
+    ) -> requests.Response:
         """What a browser does: multipart POST of ``fields`` then the file, straight to ``url`` (no token)."""
         form = dict(presigned["fields"])
         form.update(fields or {})
@@ -163,7 +174,9 @@ class Client:
             if sketch["status"] in until:
                 return sketch
             if time.monotonic() > deadline:
-                raise AssertionError(f"sketch {sketch_id} still {sketch['status']} ({sketch['stage']}, {sketch['progress']}%) after {timeout} s: {sketch}")
+                raise AssertionError(
+                    f"sketch {sketch_id} still {sketch['status']} ({sketch['stage']}, {sketch['progress']}%) after {timeout} s: {sketch}"
+                )
             time.sleep(poll)
 
     def wait_for(self, sketch_id, predicate, timeout: float = 60, poll: float = 0.1) -> dict:
@@ -250,9 +263,13 @@ class Listener:
                     return value
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"/ws: condition not met within {timeout} s; got {len(self.messages)} messages: {self.messages[-5:]}")
+                    raise AssertionError(
+                        f"/ws: condition not met within {timeout} s; got {len(self.messages)} messages: {self.messages[-5:]}"
+                    )
                 if not self._thread.is_alive():
-                    raise AssertionError(f"/ws closed ({self.closed_with}, {self._error!r}) before the condition; messages: {self.messages[-5:]}")
+                    raise AssertionError(
+                        f"/ws closed ({self.closed_with}, {self._error!r}) before the condition; messages: {self.messages[-5:]}"
+                    )
                 self._changed.wait(min(remaining, 0.5))
 
     def snapshot(self, timeout: float = 10) -> list[dict]:
@@ -260,7 +277,11 @@ class Listener:
         return message["sketches"]
 
     def updates(self, sketch_id=None) -> list[dict]:
-        return [m["sketch"] for m in list(self.messages) if m["type"] == "sketch.update" and (sketch_id is None or m["sketch"]["id"] == str(sketch_id))]
+        return [
+            m["sketch"]
+            for m in list(self.messages)
+            if m["type"] == "sketch.update" and (sketch_id is None or m["sketch"]["id"] == str(sketch_id))
+        ]
 
     def wait_final(self, sketch_id, timeout: float = 60) -> dict:
         """Wait for the update that carries the sketch in a terminal state."""
@@ -305,9 +326,13 @@ def decode_image(data: bytes):
 
 # ----------------------------------------------------------------------------- processes
 def _manage(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+        )
     return result
 
 
@@ -331,7 +356,9 @@ def kill_tree(managed: Managed) -> None:
     psutil.wait_procs(descendants, timeout=0.5)
 
 
-SERVER_ERROR = re.compile(r'"status": 5\d\d|"severity": "(ERROR|CRITICAL)", "logger": "(django\.request|daphne|django\.channels)|Traceback \(most recent')
+SERVER_ERROR = re.compile(
+    r'"status": 5\d\d|"severity": "(ERROR|CRITICAL)", "logger": "(django\.request|daphne|django\.channels)|Traceback \(most recent'
+)
 
 
 class LogWatch:
@@ -361,8 +388,19 @@ class ProductionStack:
     reporting progress all the while, so a test can act while a job runs.
     """
 
-    def __init__(self, base_env: dict, seaweed, log_dir: Path, *, workers: int = 1, env: dict | None = None,
-                 worker_env: dict | None = None, slow_render: float = 0, bucket: str | None = None, redis_port: int | None = None):
+    def __init__(
+        self,
+        base_env: dict,
+        seaweed,
+        log_dir: Path,
+        *,
+        workers: int = 1,
+        env: dict | None = None,
+        worker_env: dict | None = None,
+        slow_render: float = 0,
+        bucket: str | None = None,
+        redis_port: int | None = None,
+    ):
         self.seaweed = seaweed
         self.log_dir = Path(log_dir)
         self.bucket = bucket or f"stack-{uuid.uuid4().hex[:10]}"
@@ -370,7 +408,13 @@ class ProductionStack:
         self.initial_workers = workers
         self.slow_render = slow_render
         self.worker_env = dict(worker_env or {})
-        self.env = {**base_env, **RELAXED_THROTTLES, **seaweed.env(self.bucket), "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0", "ENV_FILE": "/nonexistent/.env"}
+        self.env = {
+            **base_env,
+            **RELAXED_THROTTLES,
+            **seaweed.env(self.bucket),
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "ENV_FILE": "/nonexistent/.env",
+        }
         self.env.update({k: str(v) for k, v in (env or {}).items() if v is not None})
         for key in [k for k, v in (env or {}).items() if v is None]:
             self.env.pop(key, None)
@@ -496,7 +540,15 @@ class EmbeddedStack:
         self.slow_render = slow_render
         self.port = free_port()
         self.env = {**base_env, **RELAXED_THROTTLES}
-        for key in ("DATABASE_URL", "REDIS_URL", "AWS_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MEDIA_ROOT"):
+        for key in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "AWS_BUCKET_NAME",
+            "AWS_S3_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "MEDIA_ROOT",
+        ):
             self.env.pop(key, None)
         self.env.update({"DEBUG": "true", "VAR_DIR": str(self.var_dir), "BASE_URL": self.url, "ENV_FILE": "/nonexistent/.env"})
         self.env.update({k: str(v) for k, v in (env or {}).items()})
@@ -514,8 +566,22 @@ class EmbeddedStack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         _manage(self.env, "migrate", "--noinput")
         if self.slow_render:
-            command = [sys.executable, "-m", "tests.support.slow_worker", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), "sketchsite.asgi:application"]
-            self.web = Managed(f"daphne-embedded-{self.port}", command, {**self.env, "SLOW_RENDER_SECONDS": str(self.slow_render)}, self.log_dir).start()
+            command = [
+                sys.executable,
+                "-m",
+                "tests.support.slow_worker",
+                "daphne",
+                "-v",
+                "0",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "sketchsite.asgi:application",
+            ]
+            self.web = Managed(
+                f"daphne-embedded-{self.port}", command, {**self.env, "SLOW_RENDER_SECONDS": str(self.slow_render)}, self.log_dir
+            ).start()
             wait_for_port(self.port, 60, self.web.process, self.web.log_path)
         else:
             self.web, _ = daphne(self.env, self.log_dir, port=self.port, name=f"daphne-embedded-{self.port}")
@@ -550,7 +616,11 @@ class EmbeddedStack:
     def keys(self, prefix: str = "") -> list[str]:
         if not self.media_root.exists():
             return []
-        return sorted(str(p.relative_to(self.media_root)) for p in self.media_root.rglob("*") if p.is_file() and str(p.relative_to(self.media_root)).startswith(prefix))
+        return sorted(
+            str(p.relative_to(self.media_root))
+            for p in self.media_root.rglob("*")
+            if p.is_file() and str(p.relative_to(self.media_root)).startswith(prefix)
+        )
 
     def manage(self, *args: str, timeout: float = 120) -> str:
         return _manage(self.env, *args, timeout=timeout).stdout
@@ -576,4 +646,14 @@ def standalone_env(var_dir: Path, database_url: str | None = None, redis_url: st
     )
 
 
-__all__ = ["Client", "EmbeddedStack", "Listener", "LogWatch", "ProductionStack", "ServerError", "decode_image", "kill_tree", "photo_jpeg"]
+__all__ = [
+    "Client",
+    "EmbeddedStack",
+    "Listener",
+    "LogWatch",
+    "ProductionStack",
+    "ServerError",
+    "decode_image",
+    "kill_tree",
+    "photo_jpeg",
+]
