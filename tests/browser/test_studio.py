@@ -247,7 +247,7 @@ def test_admin_retries_a_failed_sketch_and_the_owner_sees_it_live(app, pages):
     page.get_by_test_id("style-oil").click()
     page.get_by_test_id("create").click()
     job_error = page.get_by_test_id("job-error")
-    expect(job_error).to_contain_text("no longer in storage", timeout=30_000)
+    expect(job_error).to_contain_text("no longer in storage", timeout=60_000)
     expect(job_error).to_contain_text("Oil")
     original.write_bytes(kept)
 

@@ -65,7 +65,7 @@ def test_the_originals_env_file_works_unchanged(monkeypatch, tmp_path):
         5432,
     )
     assert s["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert s["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == ["redis://cache.example:6379/0"]
+    assert [h["address"] for h in s["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"]] == ["redis://cache.example:6379/0"]
     assert s["USE_INPROCESS_WORKER"] is False
     assert s["USE_S3"] is True and s["STORAGES"]["default"]["OPTIONS"]["bucket_name"] == "sketch-bucket"
     assert s["STORAGES"]["default"]["OPTIONS"]["region_name"] == "eu-west-1"
