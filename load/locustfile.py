@@ -27,6 +27,7 @@ LOAD_NEWCOMER_PACING (s, 10), LOAD_WAIT_MIN/MAX (s, 1.5/4), LOAD_CREATE_WEIGHT (
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import random
@@ -117,10 +118,19 @@ def _fire(environment, request_type: str, name: str, started: float, exception=N
 
 
 # ----------------------------------------------------------------------------- users
+HOSTS = [h for h in os.environ.get("LOAD_HOSTS", "").split(",") if h]  # several web processes: users spread over them
+_host_numbers = itertools.count()
+
+
 class ApiUser(FastHttpUser):
     abstract = True
     network_timeout = 60.0
     connection_timeout = 30.0
+
+    def __init__(self, environment):
+        if HOSTS:
+            self.host = HOSTS[next(_host_numbers) % len(HOSTS)]
+        super().__init__(environment)
 
     def setup_client(self, token: str, user_id) -> None:
         self.token = token

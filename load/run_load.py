@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.seaweed import SeaweedServer  # noqa: E402
-from tests.support.processes import BIN, base_env  # noqa: E402
+from tests.support.processes import BIN, base_env, daphne  # noqa: E402
 from tests.support.stack import PASSWORD, ProductionStack  # noqa: E402
 
 SECRET = "load-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -367,6 +367,7 @@ def main() -> int:
     parser.add_argument("--create-weight", type=int, default=1, help="weight of 'create a sketch' among ~33 of other tasks")
     parser.add_argument("--output", type=Path, help="Markdown file whose '## Load' section gets the figures")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs)")
+    parser.add_argument("--web-processes", type=int, default=1, help="daphne processes; the clients spread over them")
     parser.add_argument(
         "--workers-idle", action="store_true", help="workers at SCHED_IDLE instead of nice 10 (workers 'elsewhere')"
     )
@@ -391,6 +392,7 @@ def main() -> int:
     database_url, drop = scratch_database(args.database)
     s3 = SeaweedServer(str(work / "seaweed")).start()
     stack = None
+    extra_webs = []
     code = 1
     try:
         pythonpath = os.pathsep.join([str(ROOT), *filter(None, args.pythonpath.split(os.pathsep))])
@@ -427,6 +429,9 @@ def main() -> int:
             "shell", "-c", SEED.format(password=PASSWORD, tag=uuid.uuid4().hex[:6], count=args.users + 1, path=str(accounts))
         )
         stack.start()
+        for i in range(args.web_processes - 1):  # more daphne processes; the clients spread over them (a balancer's job)
+            extra_webs.append(daphne(stack.env, logs, name=f"daphne-extra-{i + 1}"))
+        hosts = [stack.url] + [f"http://127.0.0.1:{port}" for _, port in extra_webs]
         print(
             f"stack up: {stack.url} (daphne pid {stack.web.pid}; workers {[w.pid for w in stack.workers]}; redis :{stack.redis_port}; S3 {s3.endpoint})",
             flush=True,
@@ -443,6 +448,7 @@ def main() -> int:
             "LOAD_NEWCOMER_PACING": str(args.newcomer_pacing),
             "LOAD_CREATE_WEIGHT": str(args.create_weight),
             "PYTHONPATH": str(ROOT),
+            "LOAD_HOSTS": ",".join(hosts),
         }
         command = [
             str(BIN / "locust"),
@@ -469,6 +475,8 @@ def main() -> int:
             command, cwd=ROOT, env=locust_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         )
         processes = {"web": stack.web.pid, "redis": stack.redis.pid, "s3": s3.process.pid, "locust": locust.pid}
+        for i, (web, _) in enumerate(extra_webs):
+            processes[f"web{i + 2}"] = web.pid
         for i, worker in enumerate(stack.workers):
             processes[f"worker{i}"] = worker.pid
         sampler = Sampler(database_url, processes)
@@ -519,6 +527,7 @@ def main() -> int:
         def delta(a, b):
             out = {k: marks[b].get(k, 0) - marks[a].get(k, 0) for k in marks[b]}
             out["workers"] = sum(v for k, v in out.items() if k.startswith("worker"))
+            out["web"] = sum(v for k, v in out.items() if k.startswith("web"))
             return out
 
         cpu = delta("window_start", "window_end") if "window_end" in marks else delta("start", "end")
@@ -531,8 +540,9 @@ def main() -> int:
         }
         meta["worker_cpu_total"] = delta("start", "end")["workers"]
         db = verify_database(database_url, results)
+        web_logs = "\n".join([stack.web.output()] + [web.output() for web, _ in extra_webs])
         watch_errors = []
-        for line in stack.web.output().splitlines():
+        for line in web_logs.splitlines():
             if '"severity": "ERROR"' in line or '"status_code": 5' in line:
                 try:
                     entry = json.loads(line)
@@ -541,7 +551,7 @@ def main() -> int:
                     )
                 except ValueError:
                     watch_errors.append(line[:300])
-        server = server_times(stack.web.output(), results["window"]["start_wall"], results["window"]["end_wall"])
+        server = server_times(web_logs, results["window"]["start_wall"], results["window"]["end_wall"])
         body, problems = report(results, db, cpu, sampler, args, meta, server)
         if watch_errors:
             kinds: dict[str, int] = {}
@@ -572,6 +582,8 @@ def main() -> int:
         )
         code = 1 if problems else 0
     finally:
+        for web, _ in extra_webs:
+            web.stop(1)
         if stack is not None:
             stack.stop()
         s3.stop()
