@@ -55,6 +55,10 @@ export class LiveSketches {
   watch(sketch) {
     this.watched.add(sketch.id);
     this.deliver(sketch);
+    // News of it may have overtaken the answer that announced it (a job that fails at once):
+    // deliver() kept the newer state and dropped this one, so show that state now.
+    const newest = this.known.get(sketch.id);
+    if (newest !== sketch) this.onSketch(newest);
     this.schedulePoll();
   }
 
