@@ -12,8 +12,11 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# Transient storage errors are retried by RQ (the scheduler must run: rqworker --with-scheduler).
-RETRY_INTERVALS = [5, 15, 30]
+# Transient storage and database-connection errors are retried by RQ (the scheduler must run:
+# rqworker --with-scheduler) and by the in-process worker, after these waits: about 4 minutes of
+# outage in all. No wait exceeds 60 s, so once the service is back every sketch is final within
+# TASK_TIMEOUT + 60 s (a 120 s step would overshoot that by up to a minute).
+RETRY_INTERVALS = [5, 15, 30, 60, 60, 60]
 # The job stops itself at TASK_TIMEOUT (jobs.Progress) and saves "timed out"; RQ's own timeout,
 # a signal that may land anywhere (inside a database call, say), is only the backstop for a job
 # stuck in one long C call, so it fires a little later.

@@ -2,9 +2,14 @@
 
 RQ's forking worker, plus:
 
-* **Housekeeping once a minute.** RQ's maintenance (abandoned-job detection, restarting a
-  scheduler process that died, e.g. when Redis went away) runs every 10 minutes by default:
-  retries scheduled after a storage error would wait that long for a new scheduler.
+* **Housekeeping at every wait on the queue.** RQ's maintenance (abandoned-job detection,
+  restarting a scheduler process that died, e.g. when Redis went away, taking over the scheduler
+  lock of a dead worker) runs every 10 minutes by default: retries scheduled after a storage
+  error would wait that long for a new scheduler. An idle worker looks between two waits on the
+  queue (``worker_ttl - 15`` = 45 s for sketchworker) and runs it once ``MAINTENANCE_INTERVAL``
+  has passed; 30 s is less than one wait, so it runs at every one. A dead worker's scheduler
+  lock (TTL 61 s) is thus taken over at most about 61 + 45 = 106 s after the kill (with 60 s it
+  ran every other wait: up to ~150 s). A busy worker looks between jobs.
 * **A shutdown that fits a platform's grace period.** On SIGTERM RQ stops taking jobs and lets
   the running one finish (warm shutdown), and its scheduler stops with it. A platform kills the
   container a fixed time after SIGTERM (Cloud Run: 10 s, Kubernetes: 30 s by default), so a
@@ -32,7 +37,7 @@ from rq.worker import Worker
 
 logger = logging.getLogger(__name__)
 
-MAINTENANCE_INTERVAL = 60
+MAINTENANCE_INTERVAL = 30  # seconds; below the 45 s queue wait (see above)
 
 
 def hand_back(job) -> bool:

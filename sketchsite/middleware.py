@@ -5,12 +5,13 @@
 * ``ContentSecurityPolicyMiddleware``: the Content-Security-Policy header of every response.
 * ``CloseWebSocketsOnShutdown``: an ASGI wrapper that sends open sockets a close frame (4503,
   "server restarting") when daphne shuts down, so clients reconnect instead of waiting on a
-  dead TCP connection.
+  dead TCP connection, and turns away sockets that connect while it shuts down.
 """
 
 import asyncio
 import logging
 import re
+import sys
 import time
 import uuid
 
@@ -124,7 +125,9 @@ class CloseWebSocketsOnShutdown:
     Daphne cancels the application instances and drops the TCP connections when it stops;
     behind a proxy, clients may then notice only after their own timeouts. This sends a proper
     close frame first (code 4503: the server is going away, reconnect), which the pages answer by
-    reconnecting (to another instance) and catching up from the snapshot.
+    reconnecting (to another instance) and catching up from the snapshot. Daphne still listens
+    for a moment after that (while the frames go out): a socket that connects then gets the same
+    4503 at once, without reaching the app, instead of a snapshot and a dropped connection.
     """
 
     # 4503: "unavailable, come back" (autobahn lets a server send only 1000 or 3000-4999, so not
@@ -135,20 +138,24 @@ class CloseWebSocketsOnShutdown:
     def __init__(self, app):
         self.app = app
         self.open: set = set()
+        self.stopping = False
         self._hooked = False
+        # Under daphne the reactor is installed before the app is loaded: hook now, so that the
+        # shutdown is seen even when no socket had connected before it.
+        self._hook_shutdown()
 
     def _hook_shutdown(self) -> None:
         if self._hooked:
             return
+        # Daphne's reactor, if one is installed (importing twisted.internet.reactor would install one).
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is None or not hasattr(reactor, "addSystemEventTrigger"):
+            return  # not under daphne (tests' in-process communicators)
         self._hooked = True
-        try:
-            from twisted.internet import reactor
-        except ImportError:  # not under daphne (tests' in-process communicators)
-            return
-        if getattr(reactor, "running", False):
-            reactor.addSystemEventTrigger("before", "shutdown", self.close_all)
+        reactor.addSystemEventTrigger("before", "shutdown", self.close_all)
 
     def close_all(self):
+        self.stopping = True
         sends = list(self.open)
         self.open.clear()
         if not sends:
@@ -161,16 +168,31 @@ class CloseWebSocketsOnShutdown:
 
         return deferLater(reactor, self.FLUSH_SECONDS, lambda: None)  # let the frames go out
 
+    def _close_message(self) -> dict:
+        return {"type": "websocket.close", "code": self.CLOSE_CODE, "reason": "server restarting"}
+
     async def _close(self, send) -> None:
         try:
-            await send({"type": "websocket.close", "code": self.CLOSE_CODE, "reason": "server restarting"})
+            await send(self._close_message())
         except Exception:  # the socket went away meanwhile
             logger.debug("could not close a websocket for shutdown", exc_info=True)
+
+    async def _turn_away(self, receive, send) -> None:
+        """4503 for a socket that connects while daphne stops; the app never sees it.
+
+        Accepted first: a close before the accept becomes a bare HTTP 403 at the handshake, which
+        a client cannot tell from a refusal (the consumer refuses with 4401/4403 the same way).
+        """
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send(self._close_message())
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         self._hook_shutdown()
+        if self.stopping:
+            return await self._turn_away(receive, send)
         registered = False
 
         async def tracking_send(message):

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.stack
 def restart_web(stack, how: str, downtime: float) -> tuple[float, float]:
     """Stop daphne (``term``: SIGTERM and wait; ``kill``: kill -9) and start it again on the same port.
 
-    Returns (the old process gone, the new one listening). (A graceful daphne still accepts
-    sockets while it shuts down: clients reconnect to it once, and again to the new one.)
+    Returns (the old process gone, the new one listening). (A graceful daphne still listens for
+    a moment while it shuts down: a client that reconnects then gets 4503 again, and then
+    reaches the new one.)
     """
     if how == "term":
         stack.web.signal(signal.SIGTERM)
@@ -66,7 +67,7 @@ def run_restart_drill(stack, jpeg: bytes, *, users: int, per_user: int, how: str
         assert not pending, f"{len(pending)} sketches never reached their final state on the client"
         closes = [code for live in lives for code in live.close_codes()]
         assert len(closes) >= len(lives), f"every client should have seen its socket close: {closes}"
-        if how == "term":  # (a reconnect attempt while daphne shuts down may then close abruptly)
+        if how == "term":  # (a reconnect attempt as daphne exits may then close abruptly)
             firsts = [live.close_codes()[0] for live in lives]
             assert set(firsts) == {4503}, f"a graceful stop closes with 4503 first: {firsts}"
         assert all(live.live for live in lives) or all(live.wait_live(10) for live in lives), "every client is connected again"

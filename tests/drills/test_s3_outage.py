@@ -3,8 +3,8 @@
 The short version (S3 gone during one job, retried) is tests/pipeline/test_resilience.py. Here:
 several jobs queued and running, an upload in progress, a finished result being viewed, and
 new requests during the outage. Expected: the web answers every request (503 with a clear
-reason where storage is needed), jobs wait in RQ's retry schedule (5 s, 15 s, 30 s: about 50 s
-in all), then complete; no original, no result and no row is lost.
+reason where storage is needed), jobs wait in RQ's retry schedule (5, 15, 30, 60, 60, 60 s: about
+4 minutes in all), then complete; no original, no result and no row is lost.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def test_s3_down_then_up(drill_stack, drill_jpeg, drill_record, tmp_path):
             f"(attempts {[f['attempts'] for f in finals]})",
             recovery=f"{recovered:.1f} s after S3 was back ({OUTAGE} s outage)",
             result="pass",
-            details="jobs wait in RQ's retry schedule (5 s, 15 s, 30 s after each failure); an outage longer than about "
-            "50 s ends a sketch failed ('Storage stayed unavailable; please try again later.')",
+            details="jobs wait in RQ's retry schedule (5, 15, 30, 60, 60, 60 s after each failure); an outage longer than "
+            "about 4 minutes ends a sketch failed ('Storage stayed unavailable; please try again later.')",
         )
     finally:
         s3.stop()

@@ -197,6 +197,31 @@ def test_in_process_retries_end_in_failed_with_a_reason(user, enqueued, monkeypa
     assert sketch.status == "failed" and "Storage stayed unavailable" in sketch.error and sketch.attempts == 3
 
 
+@pytest.mark.parametrize("outage", [30, 100, 111, 200, 229])
+def test_retries_ride_out_a_storage_outage_of_up_to_four_minutes(user, enqueued, monkeypatch, outage):
+    """``queue.RETRY_INTERVALS`` (RQ's schedule too) on a clock of its own: storage down for ``outage`` s.
+
+    The sketch completes, and never more than 60 s after storage is back: a drill's sketches are
+    final within TASK_TIMEOUT + 60 s of the fault's end.
+    """
+    sketch = new_sketch(user)
+    clock = {"now": 0.0}
+    storage = get_storage()
+    real_read = storage.read
+
+    def read_after_the_outage(key, length=None):
+        if clock["now"] < outage:
+            raise StorageError("connection refused")
+        return real_read(key, length)
+
+    monkeypatch.setattr(storage, "read", read_after_the_outage)
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: clock.update(now=clock["now"] + seconds))
+    assert jobs.run_sketch_with_retries(str(sketch.pk), queue.RETRY_INTERVALS) == "completed"
+    sketch.refresh_from_db()
+    assert sketch.status == "completed" and sketch.attempts > 1
+    assert clock["now"] - outage <= 60, f"completed {clock['now'] - outage:.0f} s after storage was back"
+
+
 def test_cooperative_timeout_fails_the_sketch(user, enqueued, settings, monkeypatch):
     settings.TASK_TIMEOUT = 7
     clock = iter(range(0, 10_000, 5))

@@ -206,6 +206,86 @@ def test_daphne_closes_websockets_and_exits_on_sigterm(env, user, logs_dir):
     assert "Traceback" not in server.output(), server.output()[-3000:]
 
 
+def test_daphne_turns_away_websockets_that_connect_while_it_stops(env, user, logs_dir):
+    """After SIGTERM daphne still listens while the close frames go out: a socket that connects then
+    is closed at once with 4503, never served a snapshot and then dropped."""
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake
+    from websockets.sync.client import connect
+
+    from accounts.tokens import issue_pair
+
+    server, port = daphne(env, logs_dir, name="daphne-turns-away")
+    url = f"ws://127.0.0.1:{port}/ws?token={issue_pair(user).access}"
+    late = []
+    try:
+        with connect(url, open_timeout=10) as socket:
+            assert json.loads(socket.recv(timeout=10))["type"] == "sketch.snapshot"
+            os.kill(server.pid, signal.SIGTERM)
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    socket.recv(timeout=5)
+        # The shutdown has begun; connect again and again until daphne stops listening.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with connect(url, open_timeout=2) as again:
+                    late.append(first_event(again))
+            except (OSError, InvalidHandshake, ConnectionClosed):
+                break  # no longer listening, or dropped during the handshake as daphne exits
+        exit_of(server, 10)
+    finally:
+        server.kill()
+    assert late, "no socket connected between the close frames and daphne's exit (the window is FLUSH_SECONDS)"
+    assert set(late) == {"closed 4503"}, late
+    assert "Traceback" not in server.output(), server.output()[-3000:]
+
+
+def first_event(socket) -> str:
+    """What a client gets first: a message's type, or the close code."""
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        return json.loads(socket.recv(timeout=5))["type"]
+    except ConnectionClosed as closed:
+        return f"closed {closed.rcvd.code if closed.rcvd else 'without a frame'}"
+
+
+def test_websockets_connecting_after_the_shutdown_began_never_reach_the_app():
+    """The ASGI wrapper alone: once daphne's shutdown trigger has run, a new socket gets 4503 and the app is not called."""
+    import asyncio
+
+    from sketchsite.middleware import CloseWebSocketsOnShutdown
+
+    calls = []
+
+    async def app(scope, receive, send):
+        calls.append(scope["path"])
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    async def connect(wrapper) -> list[dict]:
+        sent = []
+
+        async def receive():
+            return {"type": "websocket.connect"}
+
+        async def send(message):
+            sent.append(message)
+
+        await wrapper({"type": "websocket", "path": "/ws"}, receive, send)
+        return sent
+
+    wrapper = CloseWebSocketsOnShutdown(app)
+    assert asyncio.run(connect(wrapper)) == [{"type": "websocket.accept"}]
+    assert calls == ["/ws"]
+    assert wrapper.close_all() is None  # what daphne's 'before shutdown' trigger calls; no socket was open
+    assert asyncio.run(connect(wrapper)) == [
+        {"type": "websocket.accept"},
+        {"type": "websocket.close", "code": 4503, "reason": "server restarting"},
+    ]
+    assert calls == ["/ws"], "the app never saw the late socket"
+
+
 def test_worker_role_as_a_cloud_run_service_listens_on_port(env, logs_dir):
     """A Cloud Run service must listen on $PORT: the entry point has the worker answer there."""
     from pathlib import Path
