@@ -1,11 +1,18 @@
 """Errors in one shape, ``{"detail": ..., "code": ...}`` (plus ``errors`` for fields), on every path."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER = 5  # seconds: a dropped connection or a full pool is usually over by then
 
 
 def _first_message(errors) -> str:
@@ -32,6 +39,16 @@ def api_exception_handler(exc, context):
         return Response({"detail": "The request body is too large.", "code": "request_too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):
         return Response({"detail": "The request was malformed.", "code": "bad_request"}, status=400)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # A lost connection, a restarting server, no free pool connection: the client can retry.
+        logger.error("database unavailable: %s", exc, exc_info=True)
+        set_rollback()
+        response = Response(
+            {"detail": "The database is unavailable right now; try again in a few seconds.", "code": "database_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

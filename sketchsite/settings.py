@@ -177,10 +177,23 @@ TEMPLATES = [
 if DATABASE_URL:
     try:
         # conn_max_age=0: under ASGI each request runs in a fresh thread, so persistent connections are never
-        # reused and pile up until PostgreSQL refuses more (found by make load).
+        # reused and pile up until PostgreSQL refuses more (found by make load). A pool instead: each
+        # request borrows a connection and gives it back, without paying for a new one (~2 ms of CPU).
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     except Exception as exc:  # dj-database-url raises bare ValueError/KeyError on unknown schemes
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
+    try:
+        DATABASE_POOL_MAX_SIZE = get_int(ENV, "DATABASE_POOL_MAX_SIZE", 20, minimum=0)
+        DATABASE_POOL_TIMEOUT = get_int(ENV, "DATABASE_POOL_TIMEOUT", 5, minimum=1)
+    except SettingError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # With CONN_HEALTH_CHECKS the pool checks each connection it lends: a terminated backend is replaced.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,  # a request waits this long for a free connection, then 503
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

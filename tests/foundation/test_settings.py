@@ -1,5 +1,6 @@
 """sketchsite/settings.py read afresh with chosen environments (and once in a real subprocess)."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -141,6 +142,52 @@ def test_postgres_without_redis_or_s3(monkeypatch, tmp_path):
     assert s["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert s["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert s["USE_INPROCESS_WORKER"] is True and s["USE_S3"] is False
+
+
+def test_postgres_connections_come_from_a_pool(monkeypatch, tmp_path):
+    db = prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app")["DATABASES"]["default"]
+    assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 20, "timeout": 5}
+    assert db["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+    assert db["CONN_HEALTH_CHECKS"] is True  # the pool then checks each connection before lending it
+
+    sized = prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", DATABASE_POOL_MAX_SIZE="5", DATABASE_POOL_TIMEOUT="3")
+    assert sized["DATABASES"]["default"]["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 5, "timeout": 3}
+
+    off = prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", DATABASE_POOL_MAX_SIZE="0")
+    assert "pool" not in off["DATABASES"]["default"].get("OPTIONS", {})
+
+    sqlite = prod(monkeypatch, tmp_path)["DATABASES"]["default"]
+    assert "pool" not in sqlite.get("OPTIONS", {})
+
+
+def test_the_worker_borrows_no_pooled_connections():
+    """RQ forks a work horse per job: a pool's sockets and threads would be shared across the fork."""
+    script = textwrap.dedent(
+        """
+        import django
+        django.setup()
+        from django.db import connections
+        from sketches.management.commands.sketchworker import _without_connection_pool
+        db = connections["default"]
+        db.ensure_connection()
+        print("web", db.pool is not None, db.connection._pool is not None)
+        db.close()
+        _without_connection_pool()
+        db.ensure_connection()
+        print("worker", db.pool is not None, getattr(db.connection, "_pool", None) is not None)
+        """
+    )
+    database = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/sketchsite").rsplit("/", 1)[0] + "/postgres"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[:2] == ["web True True", "worker False False"]
+
+
+@pytest.mark.parametrize("name,value", [("DATABASE_POOL_MAX_SIZE", "-1"), ("DATABASE_POOL_MAX_SIZE", "many"), ("DATABASE_POOL_TIMEOUT", "0")])
+def test_bad_pool_settings_are_refused_by_name(monkeypatch, tmp_path, name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", **{name: value})
 
 
 def test_redis_without_a_database(monkeypatch, tmp_path):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from sketches.periodic import start_in_background
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             self.stderr.write("REDIS_URL is not set: the embedded default runs jobs inside the web process.")
             raise SystemExit(2)
+        _without_connection_pool()
         _preload()
         if not no_reconcile:
             start_in_background()
@@ -33,6 +35,14 @@ class Command(BaseCommand):
             # /health stops counting it within a minute.
             worker_ttl=WORKER_TTL,
         )
+
+
+def _without_connection_pool() -> None:
+    """Plain connections in the worker: RQ forks a work horse per job, and a pool's connections and
+    its maintenance threads do not survive a fork (parent and child would share sockets)."""
+    for alias in connections:
+        connections[alias].close()
+        connections[alias].settings_dict.get("OPTIONS", {}).pop("pool", None)
 
 
 def _preload() -> None:
