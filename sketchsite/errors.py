@@ -36,7 +36,10 @@ def _first_code(codes) -> str:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
-        return Response({"detail": "The request body is too large.", "code": "request_too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return Response(
+            {"detail": "The request body is too large.", "code": "request_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, SuspiciousOperation):
         return Response({"detail": "The request was malformed.", "code": "bad_request"}, status=400)
     if isinstance(exc, (OperationalError, InterfaceError)):

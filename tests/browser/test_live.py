@@ -6,7 +6,12 @@ pytestmark = pytest.mark.browser
 
 # A sketch as the API shows it, at two moments of one run.
 QUEUED = {"id": "s1", "task_id": "t1", "status": "queued", "progress": 0, "updated_at": "2026-11-25T10:00:00.100Z"}
-FAILED = {**QUEUED, "status": "failed", "error": "The original photo is no longer in storage.", "updated_at": "2026-11-25T10:00:00.200Z"}
+FAILED = {
+    **QUEUED,
+    "status": "failed",
+    "error": "The original photo is no longer in storage.",
+    "updated_at": "2026-11-25T10:00:00.200Z",
+}
 
 OVERTAKEN = """async ([queued, failed]) => {
   const { LiveSketches } = await import("/static/js/live.js");

@@ -150,7 +150,9 @@ def test_postgres_connections_come_from_a_pool(monkeypatch, tmp_path):
     assert db["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
     assert db["CONN_HEALTH_CHECKS"] is True  # the pool then checks each connection before lending it
 
-    sized = prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", DATABASE_POOL_MAX_SIZE="5", DATABASE_POOL_TIMEOUT="3")
+    sized = prod(
+        monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", DATABASE_POOL_MAX_SIZE="5", DATABASE_POOL_TIMEOUT="3"
+    )
     assert sized["DATABASES"]["default"]["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 5, "timeout": 3}
 
     off = prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", DATABASE_POOL_MAX_SIZE="0")
@@ -184,7 +186,9 @@ def test_the_worker_borrows_no_pooled_connections():
     assert out.stdout.split("\n")[:2] == ["web True True", "worker False False"]
 
 
-@pytest.mark.parametrize("name,value", [("DATABASE_POOL_MAX_SIZE", "-1"), ("DATABASE_POOL_MAX_SIZE", "many"), ("DATABASE_POOL_TIMEOUT", "0")])
+@pytest.mark.parametrize(
+    "name,value", [("DATABASE_POOL_MAX_SIZE", "-1"), ("DATABASE_POOL_MAX_SIZE", "many"), ("DATABASE_POOL_TIMEOUT", "0")]
+)
 def test_bad_pool_settings_are_refused_by_name(monkeypatch, tmp_path, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         prod(monkeypatch, tmp_path, DATABASE_URL="postgres://u:p@db/app", **{name: value})

@@ -520,3 +520,10 @@ def test_thumbnail_never_upscales_and_keeps_channels():
     assert thumbnail(np.zeros((1, 5000, 3), np.uint8), 480).shape == (1, 480, 3)
     with pytest.raises(InvalidParameter):
         thumbnail(small, 0)
+
+
+def test_enqueues_share_one_redis_client():
+    """A new client per enqueue meant a new TCP connection and handshake in every create."""
+    first, second = queue.rq_queue(), queue.rq_queue()
+    assert first.connection is second.connection
+    assert first.connection.ping()
