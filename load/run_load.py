@@ -2,8 +2,11 @@
 
 Starts everything on 127.0.0.1 and spare ports, bounded in time, and stops it again:
 a scratch PostgreSQL database (created, migrated, dropped), SeaweedFS (S3), its own
-redis-server, ``daphne`` and two ``manage.py sketchworker`` processes at ``nice 10`` (two cores
-serve the web, the workers and the load generator: the web must stay responsive). Seeds the
+redis-server, one ``daphne`` per core (as docs/DEPLOY.md advises; the clients spread over them,
+a balancer's job) and two ``manage.py sketchworker`` processes at ``nice 19``, their session's
+autogroup included (the cores serve the web, the workers and the load generator alike: the web
+must stay responsive). ``--worker-cpus 1`` confines the workers to CPU 1; ``--create-weight 0``
+runs no jobs at all (the web as if the workers ran on machines of their own). Seeds the
 accounts, runs ``locust -f load/locustfile.py --headless`` (one process), then checks what the
 clients saw against the database: every sketch created must be final there and on its client.
 
@@ -43,7 +46,8 @@ UPLOADS = {"/api/upload/presigned-url", "/api/upload/confirm", "S3 POST (presign
 BY_DESIGN_SLOW = {"/api/auth/register"}  # PBKDF2 with Django's default iterations: ~0.5 s of CPU
 NOT_API = {"/ws connect → snapshot"} | UPLOADS | BY_DESIGN_SLOW
 P99_TARGET_MS = 100
-WORKER_NICE = 10
+CPUS = os.cpu_count() or 1
+WORKER_NICE = 19
 
 SEED = """
 import json, sys
@@ -57,22 +61,37 @@ json.dump([{{"id": u.pk, "email": u.email, "token": issue_pair(u).access}} for u
 
 
 class NicedStack(ProductionStack):
-    """The production stack with its workers (and the work horses and scheduler they fork) at nice 10.
+    """The production stack with its workers (and the work horses and scheduler they fork) at nice 19.
 
     ``idle=True``: SCHED_IDLE instead, so that they get only the CPU nothing else wants: an
     approximation of workers on machines of their own, as far as the web's latency goes.
     """
 
     idle = False
+    cpus: set[int] | None = None
 
     def add_worker(self, *args, **kwargs):
         worker = super().add_worker(*args, **kwargs)
+        if self.cpus:  # before the worker forks anything: its scheduler and work horses inherit it
+            os.sched_setaffinity(worker.pid, self.cpus)
         # at once, before Django is even imported: what the worker forks (scheduler, work horses) inherits it
         if self.idle:
             os.sched_setscheduler(worker.pid, os.SCHED_IDLE, os.sched_param(0))
         else:
             os.setpriority(os.PRIO_PROCESS, worker.pid, WORKER_NICE)
+        lower_autogroup(worker.pid, WORKER_NICE)
         return worker
+
+
+def lower_autogroup(pid: int, nice: int) -> None:
+    """Each stack process runs in a session of its own, and with the kernel's autogroup scheduling
+    (on by default) the CPU is shared between sessions first, whatever their processes' nice
+    values: a niced worker still took an equal share beside daphne (measured: 0.7 of a core while
+    the web's requests queued). The session's group gets the nice value too."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError as exc:  # no autogroup support (or not allowed): process nice only
+        print(f"[load] could not lower the autogroup of {pid}: {exc}", flush=True)
 
 
 def scratch_database(admin_url: str) -> tuple[str, callable]:
@@ -243,7 +262,9 @@ def report(
         f"Measured window: {seconds:.1f} s with {results['window']['ready_users']} users "
         f"({results['window']['sockets_min']}–{results['window']['sockets_max']} WebSockets open); {meta['cpus']} CPUs, "
         f"load average {meta['load_before']:.1f} before the run; workers at "
-        f"{'SCHED_IDLE' if args.workers_idle else f'nice {WORKER_NICE}'}; settings `{args.settings}`"
+        f"{'SCHED_IDLE' if args.workers_idle else f'nice {WORKER_NICE}'}"
+        f"{f' on CPU {args.worker_cpus} only' if args.worker_cpus else ''}; {args.web_processes} daphne process(es); "
+        f"settings `{args.settings}`"
         f"{f' (web: `{args.web_settings}`)' if args.web_settings else ''}."
     )
     lines.append("")
@@ -367,9 +388,16 @@ def main() -> int:
     parser.add_argument("--create-weight", type=int, default=1, help="weight of 'create a sketch' among ~33 of other tasks")
     parser.add_argument("--output", type=Path, help="Markdown file whose '## Load' section gets the figures")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs)")
-    parser.add_argument("--web-processes", type=int, default=1, help="daphne processes; the clients spread over them")
     parser.add_argument(
-        "--workers-idle", action="store_true", help="workers at SCHED_IDLE instead of nice 10 (workers 'elsewhere')"
+        "--web-processes", type=int, default=CPUS, help="daphne processes (default: one per core); the clients spread over them"
+    )
+    parser.add_argument(
+        "--workers-idle", action="store_true", help="workers at SCHED_IDLE instead of nice 19 (workers 'elsewhere')"
+    )
+    parser.add_argument(
+        "--worker-cpus",
+        default="",
+        help="comma-separated CPUs the workers may use (e.g. 1: the web has CPU 0 to itself, as with workers on their own machine)",
     )
     parser.add_argument("--heading", default="## Load", help="the Markdown section of --output to (re)write")
     parser.add_argument("--profile", type=Path, help="py-spy the web process during the window; raw stacks into this directory")
@@ -410,6 +438,7 @@ def main() -> int:
         if args.web_settings:  # the workers keep --settings
             env["DJANGO_SETTINGS_MODULE"] = args.web_settings
         NicedStack.idle = args.workers_idle
+        NicedStack.cpus = {int(c) for c in args.worker_cpus.split(",") if c.strip()} or None
         stack = NicedStack(
             env,
             s3,
