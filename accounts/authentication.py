@@ -23,7 +23,9 @@ class JWTCookieAuthentication(JWTAuthentication):
         if header is not None:
             raw = self.get_raw_token(header)
             if raw is None:
-                raise exceptions.AuthenticationFailed("The Authorization header must be 'Bearer <token>'.", code="bad_authorization_header")
+                raise exceptions.AuthenticationFailed(
+                    "The Authorization header must be 'Bearer <token>'.", code="bad_authorization_header"
+                )
             return self.get_user(self.get_validated_token(raw)), raw
         raw = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
         if not raw:

@@ -10,7 +10,9 @@ def jwt_configuration_problems() -> list[str]:
     problems = []
     jwt = getattr(settings, "SIMPLE_JWT", {})
     if not apps.is_installed("rest_framework_simplejwt.token_blacklist"):
-        problems.append("rest_framework_simplejwt.token_blacklist must be in INSTALLED_APPS (refresh tokens are blacklisted on use and logout).")
+        problems.append(
+            "rest_framework_simplejwt.token_blacklist must be in INSTALLED_APPS (refresh tokens are blacklisted on use and logout)."
+        )
     if not jwt.get("ROTATE_REFRESH_TOKENS"):
         problems.append("SIMPLE_JWT['ROTATE_REFRESH_TOKENS'] must be True.")
     if not jwt.get("BLACKLIST_AFTER_ROTATION"):

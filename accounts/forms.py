@@ -3,13 +3,22 @@ from django import forms
 
 class LoginForm(forms.Form):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
-    password = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class RegisterForm(forms.Form):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
-    display_name = forms.CharField(max_length=80, required=False, label="Display name (optional)", widget=forms.TextInput(attrs={"autocomplete": "nickname"}))
-    password = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text="At least 8 characters, not too common, not only digits.")
+    display_name = forms.CharField(
+        max_length=80, required=False, label="Display name (optional)", widget=forms.TextInput(attrs={"autocomplete": "nickname"})
+    )
+    password = forms.CharField(
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not too common, not only digits.",
+    )
 
 
 class ProfileForm(forms.Form):
@@ -17,5 +26,9 @@ class ProfileForm(forms.Form):
 
 
 class PasswordChangeForm(forms.Form):
-    current_password = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    new_password = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    current_password = forms.CharField(
+        max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )

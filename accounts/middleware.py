@@ -52,4 +52,6 @@ class JWTCookieMiddleware:
         # Only page navigations: API clients refresh explicitly, and rotating on parallel
         # API calls would race (the loser would find its token already blacklisted).
         # /files/ are signed downloads (no login needed), fetched in parallel by <img> tags.
-        return request.method in ("GET", "HEAD") and not request.path.startswith(("/api/", "/static/", "/media/", "/files/", "/health"))
+        return request.method in ("GET", "HEAD") and not request.path.startswith(
+            ("/api/", "/static/", "/media/", "/files/", "/health")
+        )

@@ -111,9 +111,7 @@ def revoke(raw_refresh: str) -> None:
 
 def revoke_all(user) -> int:
     """Log out everywhere: blacklist every refresh token the user still holds."""
-    tokens = OutstandingToken.objects.filter(user=user, expires_at__gt=datetime.now(UTC)).exclude(
-        blacklistedtoken__isnull=False
-    )
+    tokens = OutstandingToken.objects.filter(user=user, expires_at__gt=datetime.now(UTC)).exclude(blacklistedtoken__isnull=False)
     count = 0
     for outstanding in tokens:
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)

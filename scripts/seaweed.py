@@ -62,18 +62,31 @@ class SeaweedServer:
     def start(self, timeout: float = 60) -> "SeaweedServer":
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "s3.json"
-        identity = {"name": self.access_key, "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"]}
+        identity = {
+            "name": self.access_key,
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
         config.write_text(json.dumps({"identities": [identity]}))
         ports = [free_port() for _ in range(3)]
         command = [
-            weed_binary(), "server", f"-dir={self.data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
-            "-s3", f"-s3.port={self.port}", f"-s3.config={config}",
+            weed_binary(),
+            "server",
+            f"-dir={self.data_dir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={ports[0]}",
+            f"-volume.port={ports[1]}",
+            f"-filer.port={ports[2]}",
+            "-s3",
+            f"-s3.port={self.port}",
+            f"-s3.config={config}",
             # The S3 gateway also opens Iceberg (8181) and Lance (9101) listeners on fixed ports by default:
             # a second server on the machine would die on them, and we need neither.
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
-            "-master.volumeSizeLimitMB=64", "-volume.max=0",  # 0: as many 64 MB volumes as the disk holds (each bucket takes 7)
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=0",  # 0: as many 64 MB volumes as the disk holds (each bucket takes 7)
         ]
         self.log = open(self.data_dir / "weed.log", "ab")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -108,8 +121,12 @@ class SeaweedServer:
         from botocore.config import Config
 
         return boto3.client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
-            region_name="us-east-1", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
 
     def ensure_bucket(self, name: str, origins: list[str] | None = None, timeout: float = 30) -> None:
@@ -120,9 +137,20 @@ class SeaweedServer:
                     client.head_bucket(Bucket=name)
                 except client.exceptions.ClientError:
                     client.create_bucket(Bucket=name)
-                client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [{
-                    "AllowedOrigins": origins or ["*"], "AllowedMethods": ["GET", "POST", "HEAD"],
-                    "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]})
+                client.put_bucket_cors(
+                    Bucket=name,
+                    CORSConfiguration={
+                        "CORSRules": [
+                            {
+                                "AllowedOrigins": origins or ["*"],
+                                "AllowedMethods": ["GET", "POST", "HEAD"],
+                                "AllowedHeaders": ["*"],
+                                "ExposeHeaders": ["ETag"],
+                                "MaxAgeSeconds": 3600,
+                            }
+                        ]
+                    },
+                )
                 return
             except Exception:
                 if time.monotonic() > deadline:
@@ -130,8 +158,13 @@ class SeaweedServer:
                 time.sleep(0.3)
 
     def env(self, bucket: str) -> dict:
-        return {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_REGION": "us-east-1",
-                "AWS_BUCKET_NAME": bucket, "AWS_S3_ENDPOINT_URL": self.endpoint}
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_REGION": "us-east-1",
+            "AWS_BUCKET_NAME": bucket,
+            "AWS_S3_ENDPOINT_URL": self.endpoint,
+        }
 
 
 def main() -> None:

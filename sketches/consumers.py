@@ -49,7 +49,7 @@ class SketchConsumer(AsyncJsonWebsocketConsumer):
             sketches = await database_sync_to_async(events.snapshot)(self.scope["user"])
             await self.send_json({"type": events.SNAPSHOT, "sketches": sketches})
         else:
-            await self.send_json({"type": "error", "detail": "Unknown message type; send {\"type\": \"ping\"}."})
+            await self.send_json({"type": "error", "detail": 'Unknown message type; send {"type": "ping"}.'})
 
     @classmethod
     async def decode_json(cls, text_data):

@@ -64,4 +64,3 @@ def publish(sketch: Sketch) -> None:
         _send(user_group(sketch.owner_id), message)
     except Exception:  # Redis down must not fail the job: the database already has the truth
         logger.warning("could not publish update of sketch %s", sketch.pk, exc_info=True)
-

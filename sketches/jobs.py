@@ -71,7 +71,11 @@ class Progress:
             raise TimedOut()
         percent = int(percent)
         quiet = now - self.last_saved
-        if stage == self.last_stage and quiet < HEARTBEAT_SECONDS and (percent - self.last_percent < 2 or quiet < MIN_PUBLISH_INTERVAL):
+        if (
+            stage == self.last_stage
+            and quiet < HEARTBEAT_SECONDS
+            and (percent - self.last_percent < 2 or quiet < MIN_PUBLISH_INTERVAL)
+        ):
             return
         saved = Sketch.objects.filter(pk=self.sketch.pk, status=Sketch.Status.PROCESSING).update(
             progress=percent, stage=stage, updated_at=timezone.now()
@@ -87,7 +91,13 @@ def claim(sketch_id: str) -> Sketch | None:
     """queued → processing, once. Returns None when someone else has it or it has ended."""
     now = timezone.now()
     claimed = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.QUEUED).update(
-        status=Sketch.Status.PROCESSING, stage="download", progress=0, error="", started_at=now, updated_at=now, attempts=F("attempts") + 1
+        status=Sketch.Status.PROCESSING,
+        stage="download",
+        progress=0,
+        error="",
+        started_at=now,
+        updated_at=now,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return None

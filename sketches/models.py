@@ -78,7 +78,9 @@ class Sketch(models.Model):
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["owner", "style", "-created_at"]),
-            models.Index(fields=["status", "updated_at"], name="sketch_active_idx", condition=Q(status__in=["queued", "processing"])),
+            models.Index(
+                fields=["status", "updated_at"], name="sketch_active_idx", condition=Q(status__in=["queued", "processing"])
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="sketch_progress_0_100"),

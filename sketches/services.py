@@ -106,7 +106,9 @@ def _reject(upload: Upload, message: str, code: str):
         storage.delete(upload.key)
     except StorageError:
         logger.warning("could not delete rejected upload %s", upload.key, exc_info=True)
-    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.REJECTED, rejection_reason=message[:255], updated_at=timezone.now())
+    Upload.objects.filter(pk=upload.pk).update(
+        status=Upload.Status.REJECTED, rejection_reason=message[:255], updated_at=timezone.now()
+    )
     raise ServiceError(message, code)
 
 
@@ -316,7 +318,14 @@ def retry_sketch(sketch: Sketch) -> bool:
     task_id = uuid.uuid4().hex
     with transaction.atomic():
         changed = Sketch.objects.filter(pk=sketch.pk, status__in=(Sketch.Status.FAILED, Sketch.Status.CANCELLED)).update(
-            status=Sketch.Status.QUEUED, progress=0, stage="", error="", task_id=task_id, started_at=None, finished_at=None, updated_at=now
+            status=Sketch.Status.QUEUED,
+            progress=0,
+            stage="",
+            error="",
+            task_id=task_id,
+            started_at=None,
+            finished_at=None,
+            updated_at=now,
         )
         if changed:
             sketch.refresh_from_db()
@@ -331,7 +340,9 @@ def delete_sketch(user, sketch_id) -> None:
     with transaction.atomic():
         # Read the result key under the row lock: a job that completed between the lookup and
         # the cancel has saved its key by now, and one that has not will find no row to finish.
-        locked = Sketch.objects.select_for_update().filter(pk=sketch.pk).values("result_key", "thumbnail_key", "upload_id").first()
+        locked = (
+            Sketch.objects.select_for_update().filter(pk=sketch.pk).values("result_key", "thumbnail_key", "upload_id").first()
+        )
         if locked is None:
             return  # deleted concurrently: the other request removes the files
         Sketch.objects.filter(pk=sketch.pk).delete()

@@ -242,7 +242,9 @@ class S3Storage:
 
     def head(self, key: str) -> ObjectInfo:
         meta = self._call("head_object", Key=key)
-        return ObjectInfo(size=meta["ContentLength"], etag=meta.get("ETag", "").strip('"'), content_type=meta.get("ContentType", ""))
+        return ObjectInfo(
+            size=meta["ContentLength"], etag=meta.get("ETag", "").strip('"'), content_type=meta.get("ContentType", "")
+        )
 
     def read(self, key: str, length: int | None = None) -> bytes:
         params = {"Key": key}

@@ -40,7 +40,10 @@ try:
     TEMP_DIR = get_str(ENV, "TEMP_DIR", str(VAR_DIR / "tmp"))
     MAX_FILE_SIZE = get_int(ENV, "MAX_FILE_SIZE", 20 * 1024 * 1024, minimum=1)
     ALLOWED_FILE_TYPES = [
-        t.lower() for t in get_list(ENV, "ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"])
+        t.lower()
+        for t in get_list(
+            ENV, "ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"]
+        )
     ]
     MAX_CONCURRENT_TASKS = get_int(ENV, "MAX_CONCURRENT_TASKS", 5, minimum=1)
     TASK_TIMEOUT = get_int(ENV, "TASK_TIMEOUT", 300, minimum=5)
@@ -61,7 +64,9 @@ try:
     # Unset, the hosts are the loopback names plus BASE_URL's (the original's .env has no ALLOWED_HOSTS).
     _base_host = urlsplit(BASE_URL).hostname or ""
     _base_host = f"[{_base_host}]" if ":" in _base_host else _base_host
-    _default_hosts = ["127.0.0.1", "localhost", "[::1]"] + ([_base_host] if _base_host not in ("", "127.0.0.1", "localhost", "[::1]") else [])
+    _default_hosts = ["127.0.0.1", "localhost", "[::1]"] + (
+        [_base_host] if _base_host not in ("", "127.0.0.1", "localhost", "[::1]") else []
+    )
     ALLOWED_HOSTS = get_list(ENV, "ALLOWED_HOSTS", _default_hosts)
 except SettingError as exc:
     raise ImproperlyConfigured(str(exc)) from None
@@ -213,7 +218,11 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 defaults: a 5 s socket timeout (shorter than channels-redis's 5 s BZPOPMIN wait, so idle
             # sockets died) and 100 pooled connections that fail instead of waiting (found by the drills).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:

@@ -101,7 +101,9 @@ class SketchOptionsSerializer(serializers.Serializer):
             data = {**data, "format": data["format"].strip().lower().replace("jpg", "jpeg")}
         unknown = set(data) - set(self.fields) if isinstance(data, dict) else set()
         if unknown:
-            raise serializers.ValidationError(f"Unknown option(s): {', '.join(sorted(unknown))}. Known: {', '.join(self.fields)}.")
+            raise serializers.ValidationError(
+                f"Unknown option(s): {', '.join(sorted(unknown))}. Known: {', '.join(self.fields)}."
+            )
         return super().to_internal_value(data)
 
 
@@ -118,7 +120,19 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Sketch
-        fields = ["task_id", "sketch_id", "status", "progress", "stage", "error", "attempts", "result_url", "created_at", "started_at", "finished_at"]
+        fields = [
+            "task_id",
+            "sketch_id",
+            "status",
+            "progress",
+            "stage",
+            "error",
+            "attempts",
+            "result_url",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
     def get_result_url(self, sketch) -> str | None:

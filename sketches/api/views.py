@@ -65,7 +65,13 @@ class PresignView(ServiceView):
         data = PresignRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload, presigned = services.create_upload(request.user, **data.validated_data)
-        body = {"upload_id": upload.pk, "key": upload.key, "url": presigned.url, "fields": presigned.fields, "expires_in": presigned.expires_in}
+        body = {
+            "upload_id": upload.pk,
+            "key": upload.key,
+            "url": presigned.url,
+            "fields": presigned.fields,
+            "expires_in": presigned.expires_in,
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -107,7 +113,9 @@ class SketchListView(ServiceView, generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        return services.list_sketches(self.request.user, status=params.get("status"), style=params.get("style"), method=params.get("method"))
+        return services.list_sketches(
+            self.request.user, status=params.get("status"), style=params.get("style"), method=params.get("method")
+        )
 
     @extend_schema(
         parameters=[
@@ -115,7 +123,10 @@ class SketchListView(ServiceView, generics.ListAPIView):
             OpenApiParameter("style", str),
             OpenApiParameter("method", str),
         ],
-        responses={200: SketchSerializer(many=True), 400: OpenApiResponse(description="`invalid_status`, `invalid_style` or `invalid_method`: an unknown filter value")},
+        responses={
+            200: SketchSerializer(many=True),
+            400: OpenApiResponse(description="`invalid_status`, `invalid_style` or `invalid_method`: an unknown filter value"),
+        },
         summary="Your sketches, newest first",
         description="Paginated (`page`, `page_size` up to 100). Admins see everyone's.",
     )
@@ -176,7 +187,11 @@ class StylesView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={200: StylesResponseSerializer}, summary="The styles and methods", description="No login needed. Each style has a sample image (`preview_url`).")
+    @extend_schema(
+        responses={200: StylesResponseSerializer},
+        summary="The styles and methods",
+        description="No login needed. Each style has a sample image (`preview_url`).",
+    )
     def get(self, request):
         return Response(styles_with_previews(request))
 
@@ -204,7 +219,9 @@ def local_upload(request):
     if upload is None:
         return _s3_style_error(400, "InvalidArgument", "The form must carry the file in a field named 'file'.")
     if upload.size < 1 or upload.size > policy["max_size"]:
-        return _s3_style_error(400, "EntityTooLarge" if upload.size else "EntityTooSmall", "The file's size is outside the allowed range.")
+        return _s3_style_error(
+            400, "EntityTooLarge" if upload.size else "EntityTooSmall", "The file's size is outside the allowed range."
+        )
     try:
         storage.write_stream(policy["key"], upload.chunks(), policy["max_size"])
     except ValueError:

@@ -203,8 +203,7 @@ def test_metrics_content(bearer, admin_user, finished_sketches, sketch_queue):
     # Requests of this process, labelled by route pattern (two different ids: one series). The
     # counters are per process, so earlier tests' requests are there too: compare the increase.
     grown = [
-        k for k in samples
-        if k[0] == "sketch_http_requests_total" and ("status", "404") in k[1] and samples[k] > before.get(k, 0)
+        k for k in samples if k[0] == "sketch_http_requests_total" and ("status", "404") in k[1] and samples[k] > before.get(k, 0)
     ]
     assert len(grown) == 1 and samples[grown[0]] - before.get(grown[0], 0) == 2
     route = dict(grown[0][1])["route"]

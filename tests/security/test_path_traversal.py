@@ -43,7 +43,6 @@ ODD_KEYS = {
 }
 
 
-
 @pytest.mark.parametrize(
     "path",
     [

@@ -163,7 +163,6 @@ def test_query_token_is_not_logged(server, people):
     assert token.split(".")[2] not in process.output()
 
 
-
 @pytest.mark.parametrize(
     "text",
     [

@@ -89,7 +89,9 @@ def base_env(**overrides) -> dict:
 
 def daphne(env: dict, log_dir: Path, port: int | None = None, name: str = "daphne") -> tuple[Managed, int]:
     port = port or free_port()
-    server = Managed(name, [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "sketchsite.asgi:application"], env, log_dir)
+    server = Managed(
+        name, [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "sketchsite.asgi:application"], env, log_dir
+    )
     server.start()
     wait_for_port(port, 60, server.process, server.log_path)
     return server, port
@@ -101,7 +103,19 @@ def rq_worker(env: dict, log_dir: Path, name: str = "worker", burst: bool = Fals
 
 
 def redis_server(port: int, log_dir: Path, name: str = "redis") -> Managed:
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(log_dir)]
+    command = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(log_dir),
+    ]
     server = Managed(name, command, os.environ.copy(), log_dir).start()
     wait_for_port(port, 20, server.process, server.log_path)
     return server
