@@ -15,7 +15,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.seaweed import SeaweedServer  # noqa: E402
 from tests.support.processes import base_env  # noqa: E402
+from tests.support.scratch import scratch_database  # noqa: E402
 from tests.support.stack import EmbeddedStack, ProductionStack, photo_jpeg  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "photos" / "volna-beach.jpg"
@@ -33,20 +33,6 @@ MIX = [
     for method in ("basic", "advanced", "artistic")
 ]
 SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-
-
-def scratch_database(admin_url: str) -> tuple[str, callable]:
-    import psycopg
-
-    name = f"sketchbench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 def latency(stack, photo: bytes, repeats: int) -> dict:
@@ -138,7 +124,7 @@ def main() -> None:
         embedded.stop()
 
     # -- production stack
-    database_url, drop = scratch_database(args.database)
+    database_url, drop = scratch_database(args.database, "sketchbench")
     s3 = SeaweedServer(str(work / "seaweed")).start()
     try:
         env = base_env(**common, DATABASE_URL=database_url, DEBUG="false", VAR_DIR=str(work / "prod-var"))

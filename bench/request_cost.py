@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from load.run_load import SECRET, scratch_database  # noqa: E402
 from scripts.seaweed import SeaweedServer  # noqa: E402
-from tests.support.processes import BIN, base_env  # noqa: E402
+from tests.support.processes import BIN  # noqa: E402
+from tests.support.scratch import production_env, scratch_database  # noqa: E402
 from tests.support.stack import PASSWORD, ProductionStack  # noqa: E402
 
 SEED = """
@@ -90,21 +90,11 @@ def main() -> int:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="sketch-cost-"))
-    database_url, drop = scratch_database(args.database)
+    database_url, drop = scratch_database(args.database, "sketchcost")
     s3 = SeaweedServer(str(work / "seaweed")).start()
     stack = None
     try:
-        env = base_env(
-            DJANGO_SETTINGS_MODULE=args.settings,
-            PYTHONPATH=str(ROOT),
-            DATABASE_URL=database_url,
-            DJANGO_SECRET_KEY=SECRET,
-            JWT_SECRET_KEY=SECRET,
-            DEBUG="false",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            VAR_DIR=str(work / "var"),
-            AWS_BUCKET_NAME=None,
-        )
+        env = production_env(database_url, work / "var", settings=args.settings, pythonpath=str(ROOT))
         extra = dict(item.split("=", 1) for item in args.env)
         # Every create stays queued (no worker runs here): lift the per-user cap above the count.
         extra = {"MAX_CONCURRENT_TASKS": str(10 * args.requests * args.rounds), **extra}

@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.seaweed import SeaweedServer  # noqa: E402
-from tests.support.processes import BIN, base_env, daphne  # noqa: E402
+from tests.support.processes import BIN, daphne  # noqa: E402
+from tests.support.scratch import production_env, scratch_database  # noqa: E402
 from tests.support.stack import PASSWORD, ProductionStack  # noqa: E402
 
-SECRET = "load-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 UPLOADS = {"/api/upload/presigned-url", "/api/upload/confirm", "S3 POST (presigned)"}
 BY_DESIGN_SLOW = {"/api/auth/register"}  # PBKDF2 with Django's default iterations: ~0.5 s of CPU
 NOT_API = {"/ws connect → snapshot"} | UPLOADS | BY_DESIGN_SLOW
@@ -92,20 +92,6 @@ def lower_autogroup(pid: int, nice: int) -> None:
         Path(f"/proc/{pid}/autogroup").write_text(str(nice))
     except OSError as exc:  # no autogroup support (or not allowed): process nice only
         print(f"[load] could not lower the autogroup of {pid}: {exc}", flush=True)
-
-
-def scratch_database(admin_url: str) -> tuple[str, callable]:
-    import psycopg
-
-    name = f"sketchload_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 class Sampler(threading.Thread):
@@ -417,24 +403,14 @@ def main() -> int:
     print(
         f"load test: {args.users} users + {args.newcomers} newcomers, {args.duration:.0f} s measured; logs in {logs}", flush=True
     )
-    database_url, drop = scratch_database(args.database)
+    database_url, drop = scratch_database(args.database, "sketchload")
     s3 = SeaweedServer(str(work / "seaweed")).start()
     stack = None
     extra_webs = []
     code = 1
     try:
         pythonpath = os.pathsep.join([str(ROOT), *filter(None, args.pythonpath.split(os.pathsep))])
-        env = base_env(
-            DJANGO_SETTINGS_MODULE=args.settings,
-            PYTHONPATH=pythonpath,
-            DATABASE_URL=database_url,
-            DJANGO_SECRET_KEY=SECRET,
-            JWT_SECRET_KEY=SECRET,
-            DEBUG="false",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            VAR_DIR=str(work / "var"),
-            AWS_BUCKET_NAME=None,
-        )
+        env = production_env(database_url, work / "var", settings=args.settings, pythonpath=pythonpath)
         if args.web_settings:  # the workers keep --settings
             env["DJANGO_SETTINGS_MODULE"] = args.web_settings
         NicedStack.idle = args.workers_idle
