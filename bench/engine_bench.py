@@ -2,7 +2,7 @@
 
     python bench/engine_bench.py [--quick] [--output docs/BENCHMARKS.md]
 
-The 12 MP input is a shared photo resized to 4000x3000 and JPEG-encoded at quality 90. For
+The 12 MP input is a test photo (tests/photos) resized to 4000x3000 and JPEG-encoded at quality 90. For
 each look it measures, with 1 and 2 OpenCV threads:
 
 * render time (median of a few runs; the texture cache is cleared before every run, so these
@@ -41,7 +41,7 @@ from sketches.engine import decode, encode, render  # noqa: E402
 from sketches.engine.catalog import METHOD_IDS, STYLE_IDS  # noqa: E402
 from sketches.engine.textures import clear_cache  # noqa: E402
 
-PHOTO = ROOT.parent / "shared" / "photos" / "forest-path.jpg"
+PHOTO = ROOT / "tests" / "photos" / "forest-path.jpg"
 BUDGET = {"basic": 4.0, "advanced": 12.0, "artistic": 20.0}
 RSS_BUDGET_MB = 600
 SIZES = {"1MP": (1155, 866), "12MP": (4000, 3000)}

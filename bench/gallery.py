@@ -1,4 +1,4 @@
-"""Contact sheets of every look (7 styles x 3 methods) on the shared test photos.
+"""Contact sheets of every look (7 styles x 3 methods) on the test photos (tests/photos).
 
     python bench/gallery.py [--out var/gallery] [--width 800] [--photos a.jpg,b.png]
     python bench/gallery.py --docs          # also writes docs/gallery.jpg (<= 1 MB)
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from sketches.engine import render  # noqa: E402
 from sketches.engine.catalog import METHODS, STYLES  # noqa: E402
 
-PHOTOS = ROOT.parent / "shared" / "photos"
+PHOTOS = ROOT / "tests" / "photos"
 PHOTO_EXTS = {".jpg", ".jpeg", ".png", ".webp"}
 BG = (245, 245, 245)
 INK = (30, 30, 30)

@@ -25,7 +25,7 @@ from tests.support.processes import base_env  # noqa: E402
 from tests.support.scratch import scratch_database  # noqa: E402
 from tests.support.stack import EmbeddedStack, ProductionStack, photo_jpeg  # noqa: E402
 
-PHOTO = ROOT.parent / "shared" / "photos" / "volna-beach.jpg"
+PHOTO = ROOT / "tests" / "photos" / "volna-beach.jpg"
 LOOKS = [("pencil", "basic"), ("watercolor", "advanced"), ("oil", "artistic")]
 MIX = [
     (style, method)

@@ -1,8 +1,8 @@
 """Regenerate the style preview thumbnails shown by the studio and the landing page.
 
-    python bench/previews.py [--photo ../shared/photos/astronaut.png] [--out static/previews]
+    python bench/previews.py [--photo tests/photos/astronaut.png] [--out static/previews]
 
-Renders one crop of a shared test photo in every style (method "advanced") with the engine
+Renders one crop of a test photo (tests/photos) in every style (method "advanced") with the engine
 alone (no Django), and writes static/previews/<style>.jpg at 240x160, each at most 25 KB.
 """
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from sketches.engine import decode, encode, render  # noqa: E402
 from sketches.engine.catalog import STYLES  # noqa: E402
 
-PHOTO = ROOT.parent / "shared" / "photos" / "astronaut.png"
+PHOTO = ROOT / "tests" / "photos" / "astronaut.png"
 OUT = ROOT / "static" / "previews"
 SIZE = (240, 160)
 # Rendered at twice the thumbnail size, then reduced: strokes and paper texture stay readable.

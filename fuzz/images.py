@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = ROOT.parent / "shared" / "photos"
+PHOTOS = ROOT / "tests" / "photos"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif"}
 
 # Dimensions that sit on edges: zero, one, powers of two, field maxima, signed overflows.

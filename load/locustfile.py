@@ -53,7 +53,7 @@ NEWCOMERS = int(os.environ.get("LOAD_NEWCOMERS", "2"))
 NEWCOMER_PACING = float(os.environ.get("LOAD_NEWCOMER_PACING", "10"))
 WAIT = (float(os.environ.get("LOAD_WAIT_MIN", "1.5")), float(os.environ.get("LOAD_WAIT_MAX", "4")))
 CREATE_WEIGHT = int(os.environ.get("LOAD_CREATE_WEIGHT", "1"))
-PHOTOS = Path(os.environ.get("LOAD_PHOTOS", str(ROOT.parent / "shared" / "photos")))
+PHOTOS = Path(os.environ.get("LOAD_PHOTOS", str(ROOT / "tests" / "photos")))
 # (style, method): the basic method mostly
 LOOKS = [(s, "basic") for s in ("pencil", "charcoal", "watercolor", "ink", "pastel", "oil", "acrylic")] * 4 + [
     ("ink", "advanced"),

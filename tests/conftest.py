@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = ROOT.parent / "shared" / "photos"
+PHOTOS = ROOT / "tests" / "photos"
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 _counter = itertools.count()
 

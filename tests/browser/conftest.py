@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHOTOS = ROOT.parent / "shared" / "photos"
+PHOTOS = ROOT / "tests" / "photos"
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 PASSWORD = "sketchy-horse-battery-42"
 ADMIN_EMAIL = "admin@example.com"

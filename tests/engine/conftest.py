@@ -13,14 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-# Read-only test photographs, next to the repository (see ../shared/photos/LICENSES.md).
-PHOTOS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "photos"
+# Read-only test photographs in the repository (see tests/photos/LICENSES.md).
+PHOTOS_DIR = Path(__file__).resolve().parents[2] / "tests" / "photos"
 
 
 @pytest.fixture(scope="session")
 def photos_dir() -> Path:
-    if not PHOTOS_DIR.is_dir():
-        pytest.skip(f"test photos not found at {PHOTOS_DIR}")
     return PHOTOS_DIR
 
 
