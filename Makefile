@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 S3_PORT ?= 8333
 
-.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills
+.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills review
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ bench: install-dev
 
 gallery: install-dev
 	$(BIN)/python bench/gallery.py --out var/gallery
+
+# Blind review of the looks (bench/review.py): shuffled, numbered sheets under var/review/sheets/
+# for a reviewer, the key in var/review/key.json; score with `bench/review.py score ANSWERS`.
+REVIEW_ARGS ?=
+review: install-dev
+	$(BIN)/python bench/review.py make $(REVIEW_ARGS)
 
 # Known vulnerabilities in the pinned packages: fails on ones with a fix, warns on the rest.
 audit: install-dev
