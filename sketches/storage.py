@@ -203,7 +203,7 @@ class S3Storage:
     def _make_client(self):
         backend = self.backend
         if self._session is None:
-            self._session = backend._create_session()  # honours AWS_S3_SESSION_PROFILE / keys like django-storages
+            self._session = self._make_session()
         return self._session.client(
             "s3",
             region_name=backend.region_name,
@@ -211,6 +211,19 @@ class S3Storage:
             endpoint_url=backend.endpoint_url,
             config=backend.client_config,
             verify=backend.verify,
+        )
+
+    def _make_session(self):
+        """A boto3 session from the backend's settings, the way django-storages makes its own."""
+        import boto3
+
+        backend = self.backend
+        if backend.session_profile:
+            return boto3.Session(profile_name=backend.session_profile)
+        return boto3.Session(
+            aws_access_key_id=backend.access_key,
+            aws_secret_access_key=backend.secret_key,
+            aws_session_token=backend.security_token,
         )
 
     def warm_up(self) -> None:

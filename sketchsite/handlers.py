@@ -5,8 +5,9 @@ views are all synchronous, so a request bounced between the event loop and its t
 the chain, once back out to the async core, once in again for the view, and once more for every
 hook of each middleware that runs in async mode (``MiddlewareMixin`` wraps each hook in
 ``sync_to_async``). Each bounce costs a queue hand-off and a wake-up, and under load a wait for
-the GIL. Loading the chain in sync mode (as under WSGI) and entering it once with
-``sync_to_async`` cuts the request to one round trip (bench/request_cost.py has the figures).
+the GIL. Loading the chain in sync mode (as under WSGI) and answering each request with the
+synchronous ``get_response`` in one ``sync_to_async`` cuts the request to one round trip
+(bench/request_cost.py has the figures).
 
 Requests still run in their own thread (``ThreadSensitiveContext`` in ``ASGIHandler.__call__``),
 so a slow view holds up nobody else. An async view would be refused here with Django's own
@@ -20,4 +21,6 @@ from django.core.handlers.asgi import ASGIHandler
 class SyncChainASGIHandler(ASGIHandler):
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
