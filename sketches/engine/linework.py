@@ -33,11 +33,21 @@ def calm_tone(rgb: np.ndarray, max_mp: float, sigma_color: float = 0.08, passes:
     return g
 
 
-def edge_darkness(g: np.ndarray, sigma: float, gain: float, floor: float, k: float = 1.6) -> np.ndarray:
+def edge_darkness(g: np.ndarray, sigma: float, gain: float, floor: float, k: float = 1.6, auto: float = 0.0) -> np.ndarray:
     """Line darkness in [0, 1] from the dark lobe of a difference of Gaussians, with a dead zone:
-    responses below ``floor`` (what smoothed noise and soft shading give) draw nothing."""
+    responses below ``floor`` (what smoothed noise and soft shading give) draw nothing.
+
+    ``auto`` > 0 adapts the gain to the picture: the response at the ``auto`` percentile (of the
+    pixels above the floor) draws full black, so a soft, low-contrast photo still gets its
+    strongest edges inked; ``gain`` is then a lower bound."""
     d = cv2.subtract(cv2.GaussianBlur(g, (0, 0), max(sigma * k, 0.5)), cv2.GaussianBlur(g, (0, 0), max(sigma, 0.3)))
     d -= F32(floor)
+    if auto > 0.0:
+        step = max(1, int(math.sqrt(d.size / 250000)))
+        sample = d[::step, ::step]
+        sample = sample[sample > 0]
+        if sample.size > 100:
+            gain = max(gain, 1.0 / max(float(np.percentile(sample, auto)), 1e-4))
     d *= F32(gain)
     np.clip(d, 0.0, 1.0, out=d)
     return d
@@ -191,3 +201,15 @@ def strokes(shape: tuple[int, int], u: float, angle_deg: float, seed: int, lengt
         return up(textures.to_u8(s, 40.0), shape)
 
     return textures._cached(("lw-strokes", shape, seed, round(u, 3), angle_deg, length), make)
+
+
+def fill_pinholes(ink: np.ndarray, min_area: float) -> np.ndarray:
+    """Close specks of paper smaller than ``min_area`` pixels inside ink (float [0, 1], working
+    size): noise at the edge of a solid fill leaves pinholes no pen would."""
+    paper = (ink < F32(0.5)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    small = stats[:, cv2.CC_STAT_AREA] < min_area
+    small[0] = False
+    if not small.any():
+        return ink
+    return cv2.max(ink, small[labels].astype(F32))

@@ -34,18 +34,26 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     noise = linework.noise_level(g)
     sigma = (1.7 - 1.0 * ctx.detail) * us * (1.5 if artistic else 1.0)
     floor = float(np.clip(3.0 * noise, 0.004, 0.02)) * (1.3 if artistic else 1.0)
-    line = linework.edge_darkness(g, sigma, 1.0 / (0.02 + floor), floor)
+    line = linework.edge_darkness(g, sigma, 1.0 / (0.02 + floor), floor, auto=90.0)
     if method != "basic":
         tx, ty, coh = linework.flow(g, 3.0 * us, 2.0 * noise + 0.002)
         line = linework.along_flow(line, tx, ty, 2.5 * sigma, steps=4)
         line = ops.clip01(line * F32(1.6))
-    # solid blacks where the (blurred) tone is deep; strength pushes them up
+    # solid blacks where the (blurred) tone is deep; strength pushes them up. A fill is a
+    # large shape: crumbs of it and pinholes in it (noise where a slow gradient crosses the
+    # threshold) are dropped, so its contour is one clean line
     eps = {"basic": 0.2, "advanced": 0.14, "artistic": 0.24}[method] + 0.1 * (ctx.strength - 0.5)
     t = ops.blur(g, 1.2 * us)
-    fill = ops.smoothstep(eps + 0.03, eps - 0.03, t)
-    ink = cv2.max(line, fill)
+    tf = ops.blur(t, 1.2 * us)
+    # a dark-ish picture (a forest) still gets bold blacks: at least its darkest tenth is filled
+    eps = min(max(eps, float(np.percentile(tf[:: max(1, int(4 * us)), :: max(1, int(4 * us))], 10))), 0.4)
+    fill = (tf < F32(eps)).astype(F32)
+    blob = (12.0 * us) ** 2
+    fill = linework.fill_pinholes(linework.keep_strokes(fill, 0.5, 0.5, blob), blob)
+    fill = cv2.GaussianBlur(fill, (0, 0), 0.8)  # anti-aliased edge for the cut at full size
     # whole strokes only: weak line parts survive where they continue a strong one; crumbs go
-    ink = linework.keep_strokes(ink, 0.3, 0.75, (4.0 if artistic else 2.5) ** 2 * us * us)
+    line = linework.keep_strokes(line, 0.3, 0.75, (4.0 if artistic else 2.5) ** 2 * us * us)
+    ink = cv2.max(line, fill)
     ink8 = linework.crisp(linework.up(ops.to_u8(ink), shape), 0.35, 0.6)
     ctx.report(0.6)
     if method == "basic":
