@@ -39,15 +39,17 @@ def edge_darkness(g: np.ndarray, sigma: float, gain: float, floor: float, k: flo
 
     ``auto`` > 0 adapts the gain to the picture: the response at the ``auto`` percentile (of the
     pixels above the floor) draws full black, so a soft, low-contrast photo still gets its
-    strongest edges inked; ``gain`` is then a lower bound."""
+    strongest edges inked; ``gain`` is then a lower bound (and half the upper one)."""
     d = cv2.subtract(cv2.GaussianBlur(g, (0, 0), max(sigma * k, 0.5)), cv2.GaussianBlur(g, (0, 0), max(sigma, 0.3)))
     d -= F32(floor)
     if auto > 0.0:
         step = max(1, int(math.sqrt(d.size / 250000)))
         sample = d[::step, ::step]
-        sample = sample[sample > 0]
-        if sample.size > 100:
-            gain = max(gain, 1.0 / max(float(np.percentile(sample, auto)), 1e-4))
+        above = sample[sample > 0]
+        # only a picture with real edges (a few percent of it above the floor) adapts, and by
+        # at most 2x: noise alone never gets promoted to lines
+        if above.size > 0.03 * sample.size:
+            gain = min(max(gain, 1.0 / max(float(np.percentile(above, auto)), 1e-4)), 2.0 * gain)
     d *= F32(gain)
     np.clip(d, 0.0, 1.0, out=d)
     return d

@@ -44,9 +44,13 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     # threshold) are dropped, so its contour is one clean line
     eps = {"basic": 0.2, "advanced": 0.14, "artistic": 0.24}[method] + 0.1 * (ctx.strength - 0.5)
     t = ops.blur(g, 1.2 * us)
-    tf = ops.blur(t, 1.2 * us)
-    # a dark-ish picture (a forest) still gets bold blacks: at least its darkest tenth is filled
-    eps = min(max(eps, float(np.percentile(tf[:: max(1, int(4 * us)), :: max(1, int(4 * us))], 10))), 0.4)
+    tf = ops.blur(t, 2.5 * us)
+    # a picture that stays dark after auto-levels (a forest) still gets bold blacks: up to its
+    # darkest tenth is filled (not for ordinary pictures, where that would cut smooth gradients)
+    step = max(1, int(4 * us))
+    p10, median = (float(v) for v in np.percentile(tf[::step, ::step], [10, 50]))
+    dark = float(ops.smoothstep(0.5, 0.42, np.float32(median)))
+    eps += dark * max(0.0, min(p10, 0.4) - eps)
     fill = (tf < F32(eps)).astype(F32)
     blob = (12.0 * us) ** 2
     fill = linework.fill_pinholes(linework.keep_strokes(fill, 0.5, 0.5, blob), blob)
