@@ -98,5 +98,6 @@ def _hatch(g: np.ndarray, dark_small: np.ndarray, shape: tuple[int, int], ctx: C
 
 def _stipple(dark8: np.ndarray, ctx: Ctx) -> np.ndarray:
     screen = textures.stipple_screen(dark8.shape, ctx.u, ctx.seed, spacing=6.0)
-    # dots need some darkness to start; the offset keeps light areas clean paper
-    return _screen(dark8, screen, 110, 30.0)
+    # dots need some darkness to start (the offset keeps light areas clean paper) and start
+    # at a visible size: a steep edge, no faint grey dust
+    return _screen(dark8, screen, 120, 16.0)
