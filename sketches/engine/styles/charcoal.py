@@ -53,7 +53,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     x = np.linspace(0.0, 1.0, 256)
     dark_small = ops.lut_u8(ops.to_u8(soft), ops.smoothstep(lo, hi, 1.0 - x))
     dark_small = cv2.max(dark_small, ops.to_u8(line))
-    dark8 = linework.up(dark_small, shape)
+    dark8 = linework.up(dark_small, shape, smooth=True)
     soft8 = linework.up(ops.to_u8(soft), shape) if method != "basic" else None
     small_g = g if artistic else None
     del line

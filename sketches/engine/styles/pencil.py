@@ -32,7 +32,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     noise = linework.noise_level(g)
     ctx.report(0.2)
     line = _outlines(g, noise, ctx, method)
-    lines8 = cv2.bitwise_not(linework.up(ops.to_u8(line, 255.0 * ctx.lerp(0.55, 0.85)), shape))
+    lines8 = linework.soft_lines(line, shape, ctx.lerp(0.55, 0.85))
     ctx.report(0.4)
     tone8 = linework.up(_light_tone(g, ctx, 0.5 if basic else 0.8), shape)
     if basic:
