@@ -1,12 +1,12 @@
-"""Charcoal: deep blacks, smudged tone, and the paper tooth showing through the mid-tones.
+"""Charcoal: directional side-of-stick strokes, smudged velvety blacks, paper tooth.
 
-Charcoal sits on the peaks of the paper: the grain breaks up the mid-tones (white specks of
-paper) while the darks fill in solid. Full-size work is mostly uint8 lookups to stay light on
-memory at 12 MP.
+Charcoal sits on the peaks of the paper: strokes and grain break up the mid-tones while the
+darks fill in solid. Tone and outlines come from a calm working copy (``linework``), so photo
+noise never turns into speckle; full-size work is mostly uint8 lookups to stay light at 12 MP.
 
-basic    -- contrasty tone and outlines, paper tooth.
-advanced -- adds a smudged under-layer, side-of-stick streaks and lifted highlights.
-artistic -- sharper and bolder, strokes that follow the forms, heavy smudging.
+basic    -- contrasty tone and soft outlines, 30-degree strokes over the paper tooth.
+advanced -- outlines joined along the flow, a smudged under-layer, lifted highlights.
+artistic -- sharper and bolder, strokes that follow the broad forms, heavy smudging.
 """
 
 from __future__ import annotations
