@@ -226,3 +226,32 @@ def fill_pinholes(ink: np.ndarray, min_area: float) -> np.ndarray:
     if not small.any():
         return ink
     return cv2.max(ink, small[labels].astype(F32))
+
+
+def broad_flow(g: np.ndarray, default_deg: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Stroke direction field (tx, ty) at ``size`` (width, height) that follows only the broad,
+    clearly oriented forms of ``g`` (a trunk, a limb, a horizon), read on a very coarse copy;
+    textured areas (grass, gravel, foliage: many directions at once) and flat ones keep
+    ``default_deg``, so a hand would have drawn them as even hatching, never swirls."""
+    coarse = ops.resize(g, ops.work_size(g.shape, 0.06))
+    uc = ops.unit(coarse.shape)
+    tx, ty, coh = flow(coarse, 4.0 * uc, 0.012)
+    w = ops.smoothstep(0.55, 0.85, coh)
+    ca, sa = math.cos(math.radians(default_deg)), -math.sin(math.radians(default_deg))
+    # align each tangent's sign with the default so that blending never cancels out
+    sign = np.where(tx * F32(ca) + ty * F32(sa) < 0, F32(-1.0), F32(1.0))
+    bx = w * tx * sign + (1 - w) * F32(ca)
+    by = w * ty * sign + (1 - w) * F32(sa)
+    n = cv2.magnitude(bx, by) + F32(1e-6)
+    bx, by = bx / n, by / n
+    return cv2.resize(bx, size, interpolation=cv2.INTER_LINEAR), cv2.resize(by, size, interpolation=cv2.INTER_LINEAR)
+
+
+def join_along_edges(
+    line: np.ndarray, tx: np.ndarray, ty: np.ndarray, coh: np.ndarray, length: float, boost: float
+) -> np.ndarray:
+    """Join line responses along the edge flow (flow-based DoG), but only where the flow is
+    clear: in textured areas the tangents point every way and smearing makes worms and fur."""
+    joined = ops.clip01(along_flow(line, tx, ty, length, steps=4) * F32(boost))
+    c = ops.smoothstep(0.3, 0.7, coh)
+    return joined * c + line * (F32(1.0) - c)

@@ -42,8 +42,8 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     gain = ctx.lerp(30.0, 70.0) * (1.4 if artistic else 1.0) * (0.5 + ctx.detail)
     line = linework.edge_darkness(g, (2.4 - 1.5 * ctx.detail) * us, gain, floor)
     if method != "basic":
-        tx, ty, _ = linework.flow(g, 3.0 * us, 2.0 * noise + 0.002)
-        line = ops.clip01(linework.along_flow(line, tx, ty, 5.0 * us, steps=4) * F32(1.4))
+        tx, ty, coh = linework.flow(g, 3.0 * us, 2.0 * noise + 0.002)
+        line = linework.join_along_edges(line, tx, ty, coh, 5.0 * us, 1.4)
     line = linework.keep_strokes(line, 0.2, 0.6, (3.0 * us) ** 2)  # no crumbs: strokes only
     ctx.report(0.35)
 
@@ -98,12 +98,7 @@ def _grain(shape: tuple[int, int], method: str, small_g, ctx: Ctx) -> np.ndarray
 def _flow_streaks(small: np.ndarray, shape: tuple[int, int], ctx: Ctx) -> np.ndarray:
     """Strokes along the broad forms (a coarse, confident flow), 30 degrees where there are
     none: a flat background gets straight strokes, never swirls."""
-    coarse = ops.resize(small, ops.work_size(small.shape, 0.25))
-    uc = ops.unit(coarse.shape)
-    tx, ty, coh = linework.flow(coarse, 5.0 * uc, 0.012)
-    tx, ty = ops.blend_flow(tx, ty, coh, 30.0, min_coh=0.6)
-    tx = cv2.resize(tx, ops.size_of(small), interpolation=cv2.INTER_LINEAR)
-    ty = cv2.resize(ty, ops.size_of(small), interpolation=cv2.INTER_LINEAR)
+    tx, ty = linework.broad_flow(small, 30.0, ops.size_of(small))
     us = ops.unit(small.shape)
     noise = textures.value_noise(small.shape, 1.2 * us, ctx.seed, 7)
     s = ops.lic(noise, tx, ty, 16.0 * us, steps=8)

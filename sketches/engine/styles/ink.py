@@ -37,8 +37,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     line = linework.edge_darkness(g, sigma, 1.0 / (0.02 + floor), floor, auto=90.0)
     if method != "basic":
         tx, ty, coh = linework.flow(g, 3.0 * us, 2.0 * noise + 0.002)
-        line = linework.along_flow(line, tx, ty, 2.5 * sigma, steps=4)
-        line = ops.clip01(line * F32(1.6))
+        line = linework.join_along_edges(line, tx, ty, coh, 2.5 * sigma, 1.6)
     # solid blacks where the (blurred) tone is deep; strength pushes them up. A fill is a
     # large shape: crumbs of it and pinholes in it (noise where a slow gradient crosses the
     # threshold) are dropped, so its contour is one clean line

@@ -80,8 +80,7 @@ def _outlines(g: np.ndarray, noise: float, ctx: Ctx, method: str) -> np.ndarray:
         tx, ty, coh = linework.flow(g, 3.0 * us, 2.0 * noise + 0.002)
         # strokes run on along the edges (and a little past their ends, as a sketcher's do)
         run = (3.0 if artistic else 2.0) * us * (1.0 + 1.5 * (1.0 - ctx.detail))
-        dark = linework.along_flow(dark, tx, ty, run * 2.0, steps=4)
-        dark = ops.clip01(dark * F32(1.5))
+        dark = linework.join_along_edges(dark, tx, ty, coh, run * 2.0, 1.5)
     dark = np.sqrt(dark, out=dark)  # graphite: soft start, firm middle
     return linework.keep_strokes(dark, 0.15, 0.5, (2.0 * us) ** 2)
 
@@ -121,13 +120,8 @@ def _hatched_tone(tone8: np.ndarray, hatch8: np.ndarray) -> np.ndarray:
 def _flow_strokes(g: np.ndarray, shape: tuple[int, int], ctx: Ctx) -> np.ndarray:
     """Stroke texture that follows the broad forms: sparse dots smeared along a coarse, confident
     edge flow; where the picture has no direction (flat areas, noise) strokes keep 45 degrees."""
-    small = ops.resize(g, ops.work_size(g.shape, 0.25))
-    uc = ops.unit(small.shape)
-    tx, ty, coh = linework.flow(small, 5.0 * uc, 0.012)
-    tx, ty = ops.blend_flow(tx, ty, coh, 45.0, min_coh=0.6)
     size = ops.work_size(shape, 1.5)
-    tx = cv2.resize(tx, size, interpolation=cv2.INTER_LINEAR)
-    ty = cv2.resize(ty, size, interpolation=cv2.INTER_LINEAR)
+    tx, ty = linework.broad_flow(g, 45.0, size)
     us = ops.unit((size[1], size[0]))
     # sparse dots smeared along the flow become distinct strokes (dense noise gives fur)
     noise = (ctx.rng(5).random((size[1], size[0]), dtype=F32) < F32(0.12)).astype(F32)
