@@ -10,7 +10,9 @@ each look it measures, with 1 and 2 OpenCV threads:
 * the whole job, decode + render + encode (JPEG q90), as a ratio to the *floor*: decode +
   encode of the same JPEG with no rendering, measured in the same run;
 * the peak RSS of a fresh process that decodes, renders and encodes the 12 MP photo once
-  (VmHWM of the child: the interpreter, OpenCV and NumPy included).
+  (VmHWM of the child: the interpreter, OpenCV and NumPy included);
+* the texture gain at 3000x2000 (bench/texture_gain.py: how much texture the look invents from
+  sensor noise on a smooth gradient; budget <= 1.0).
 
 Budgets (ratio to the floor, 2 threads, 12 MP): basic <= 4x, advanced <= 12x, artistic <= 20x;
 peak RSS <= 600 MB. ``--quick`` runs only the 1 MP pass (a smoke test, no budgets).
@@ -40,6 +42,12 @@ sys.path.insert(0, str(ROOT))
 from sketches.engine import decode, encode, render  # noqa: E402
 from sketches.engine.catalog import METHOD_IDS, STYLE_IDS  # noqa: E402
 from sketches.engine.textures import clear_cache  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from texture_gain import texture_gain  # noqa: E402
+
+GAIN_SIZE = (3000, 2000)
+GAIN_BUDGET = 1.0
 
 PHOTO = ROOT / "tests" / "photos" / "forest-path.jpg"
 BUDGET = {"basic": 4.0, "advanced": 12.0, "artistic": 20.0}
@@ -188,7 +196,7 @@ def markdown(results: dict, quick: bool) -> str:
             "CPU ratio 1thr",
         ]
         if big:
-            head += ["budget", "peak RSS MB", "result"]
+            head += ["budget", "peak RSS MB", "texture gain", "result"]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join(["---"] * len(head)) + "|")
         for s in STYLE_IDS:
@@ -207,8 +215,9 @@ def markdown(results: dict, quick: bool) -> str:
                 ]
                 if big:
                     rss = results["rss"][(s, m)]["peak_mb"]
-                    ok = b["ratio"] <= BUDGET[m] and rss <= RSS_BUDGET_MB
-                    cells += [f"{BUDGET[m]:.0f}x", f"{rss:.0f}", "PASS" if ok else "FAIL"]
+                    gain = results["gain"][(s, m)]
+                    ok = b["ratio"] <= BUDGET[m] and rss <= RSS_BUDGET_MB and gain <= GAIN_BUDGET
+                    cells += [f"{BUDGET[m]:.0f}x", f"{rss:.0f}", f"{gain:.2f}", "PASS" if ok else "FAIL"]
                 lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if "12MP" in results["sizes"]:
@@ -237,6 +246,11 @@ def markdown(results: dict, quick: bool) -> str:
         lines.append(
             f"- peak RSS: {worst_rss[1]['peak_mb']:.0f} MB ({'/'.join(worst_rss[0])}), "
             f"budget {RSS_BUDGET_MB} MB - {'PASS' if worst_rss[1]['peak_mb'] <= RSS_BUDGET_MB else 'FAIL'}"
+        )
+        worst_gain = max(results["gain"].items(), key=lambda kv: kv[1])
+        lines.append(
+            f"- texture gain ({GAIN_SIZE[0]}x{GAIN_SIZE[1]} gradient, noise std 3): worst {worst_gain[1]:.2f} "
+            f"({'/'.join(worst_gain[0])}), budget {GAIN_BUDGET:.1f} - {'PASS' if worst_gain[1] <= GAIN_BUDGET else 'FAIL'}"
         )
         lines.append("")
     return "\n".join(lines)
@@ -285,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         if size == "12MP":
             print("peak RSS (fresh process per look)...", flush=True)
             results["rss"] = peak_rss(data)
+            print(f"texture gain at {GAIN_SIZE[0]}x{GAIN_SIZE[1]}...", flush=True)
+            results["gain"] = {(s, m): texture_gain(s, m, *GAIN_SIZE) for s in STYLE_IDS for m in METHOD_IDS}
     cv2.setNumThreads(threads_before)
     results["env"]["load_after"] = load()
     md = markdown(results, args.quick)

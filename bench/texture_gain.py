@@ -15,6 +15,7 @@ same in both renders, so only the noise's effect counts.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -58,11 +59,18 @@ def _block_std(luma: np.ndarray) -> np.ndarray:
     return blocks.std(axis=(1, 3))
 
 
-def texture_gain(style: str, method: str, width: int = 3000, height: int = 2000) -> float:
+@functools.lru_cache(maxsize=2)
+def inputs(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The clean gradient and its noisy copy, uint8 RGB (made once per size)."""
     clean = gradient(width, height)
     noisy = clean + correlated_noise(clean.shape)
-    out_clean = render(np.round(clean).astype(np.uint8), style, method, seed=7)
-    out_noisy = render(np.clip(np.round(noisy), 0, 255).astype(np.uint8), style, method, seed=7)
+    return np.round(clean).astype(np.uint8), np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+
+
+def texture_gain(style: str, method: str, width: int = 3000, height: int = 2000) -> float:
+    clean, noisy = inputs(width, height)
+    out_clean = render(clean, style, method, seed=7)
+    out_noisy = render(noisy, style, method, seed=7)
     excess = np.maximum(0.0, _block_std(_luma(out_noisy)) - _block_std(_luma(out_clean)))
     return float(excess.mean() / NOISE_STD)
 

@@ -1,9 +1,15 @@
-"""Pencil: graphite lines from a colour dodge, tone laid down as hatching on paper grain.
+"""Pencil: graphite outlines plus tone laid down as strokes on white paper (Lu, Sander and
+Finkelstein 2012, "Combining sketch and tone for pencil drawing production").
 
-basic    -- dodge outlines over a light tonal wash, grey.
-advanced -- dodge outlines, tone rendered as 45-degree hatching (J = T^K, Lu et al. 2012)
-            on warm paper with grain.
-artistic -- bolder outlines, strokes that follow the forms plus cross-hatching in the darks.
+What the pencil draws is decided on a calm working copy (about one megapixel, bilateral-smoothed,
+see ``linework``): outlines are a colour dodge with a dead zone above the picture's noise, so a
+sky or a wall gets even hatching or bare paper, never noise. Tone is the smoothed picture lifted
+towards white, rendered with a stroke texture (J = T^K) and broken by the paper tooth.
+
+basic    -- dodge outlines over light, even 45-degree hatching, grey.
+advanced -- outlines joined along the edge flow, tone as hatching (J = T^K) on warm paper.
+artistic -- bolder, sketchier outlines that run on along the edges, strokes that follow the
+            broad forms (straight hatching where there are none), cross-hatching in the darks.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .. import ops, textures
+from .. import linework, ops, textures
 from .base import Ctx
 
 F32 = np.float32
@@ -20,52 +26,81 @@ PAPER = (250, 247, 240)
 
 
 def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
-    # everything full-size is uint8 + lookup tables: cheap and light at 12 MP
-    g8 = ops.gray8(rgb)
-    g8 = ops.lut_u8(g8, ops.tone_table(g8))
-    ctx.report(0.1)
-    lines = _outlines(g8, ctx, bold=method == "artistic")
-    ctx.report(0.35)
-    if method == "basic":
-        tone8 = _on_paper(_light_tone(g8, ctx, 0.45), ctx)
-        return cv2.multiply(lines, tone8, dst=tone8, scale=1 / 255)
-    tone8 = _light_tone(g8, ctx, 0.85)
-    shape = g8.shape
-    if method == "advanced":
+    shape = rgb.shape[:2]
+    basic = method == "basic"
+    g = linework.calm_tone(rgb, 1.0, passes=1 if basic else 2)
+    noise = linework.noise_level(g)
+    ctx.report(0.2)
+    line = _outlines(g, noise, ctx, method)
+    lines8 = linework.soft_lines(line, shape, ctx.lerp(0.55, 0.85))
+    ctx.report(0.4)
+    tone8 = linework.up(_light_tone(g, ctx, 0.5 if basic else 0.8), shape)
+    if basic:
+        hatch = linework.strokes(shape, ctx.u, 45.0, ctx.seed, length=20.0)
+        shade8 = _quick_hatched(tone8, hatch)
+    elif method == "advanced":
         hatch = textures.hatching(shape, ctx.u, 45.0, ctx.seed, length=22.0)
-        shade = _hatched_tone(tone8, hatch)
+        shade8 = ops.to_u8(_hatched_tone(tone8, hatch))
     else:
-        shade = _hatched_tone(tone8, _flow_strokes(g8, ctx))
+        strokes = _flow_strokes(g, shape, ctx)
         ctx.report(0.6)
+        shade = _hatched_tone(tone8, strokes)
         # cross-hatching only where the tone is dark
         cross = textures.hatching(shape, ctx.u, 135.0, ctx.seed, length=16.0)
         dark8 = cv2.LUT(tone8, ops.curve_lut(lambda x: np.minimum(x * 1.6, 1.0)))
         shade = cv2.multiply(shade, _hatched_tone(dark8, cross), dst=shade)
+        shade8 = ops.to_u8(shade)
+        del shade
     ctx.report(0.75)
-    shade8 = _on_paper(ops.to_u8(shade), ctx)
-    del shade
-    out = cv2.multiply(lines, shade8, dst=shade8, scale=1 / 255)
+    if not basic:  # basic: the stroke texture alone carries the grain (cheaper)
+        shade8 = _on_paper(shade8, ctx)
+    out = cv2.multiply(lines8, shade8, dst=shade8, scale=1 / 255)
+    if basic:
+        return out
     return ops.tint(out, GRAPHITE, PAPER)
 
 
-def _outlines(g8: np.ndarray, ctx: Ctx, bold: bool) -> np.ndarray:
-    """Colour-dodge lines (uint8, 255 = paper), darkened by strength."""
-    u = ctx.u
-    # pre-smooth: dodge amplifies sensor noise in shadows; lift blacks so that flat dark areas
-    # divide to white (paper) instead of 0 / 0 = black
-    lifted = cv2.LUT(ops.blur(g8, 0.6 * u), ops.curve_lut(lambda x: (40.0 + 215.0 * x) / 255.0))
-    sigma = (9.0 - 6.0 * ctx.detail) * u
-    d = ops.dodge(lifted, sigma)
-    gamma = ctx.lerp(1.6, 5.0) * (1.5 if bold else 1.0)
-    return cv2.LUT(d, ops.curve_lut(lambda x: x**gamma), dst=d)
+def _outlines(g: np.ndarray, noise: float, ctx: Ctx, method: str) -> np.ndarray:
+    """Line darkness (float [0, 1], working size) from a colour dodge of the calm tone.
+
+    dodge = g / blur(g) is 1 on flat paper and dips on the dark side of an edge; a dead zone
+    above the noise level keeps flat areas clean."""
+    us = ops.unit(g.shape)
+    artistic = method == "artistic"
+    lifted = g * F32(0.85) + F32(0.15)  # flat dark areas divide to paper, not 0 / 0
+    sigma = (7.0 - 4.5 * ctx.detail) * us
+    b = ops.blur(lifted, sigma)
+    d = cv2.divide(lifted, np.maximum(b, F32(1e-3), out=b))  # ~1 flat, < 1 on the dark side of an edge
+    dz = float(np.clip(4.0 * noise, 0.012, 0.05))
+    gain = 1.0 / (ctx.lerp(0.3, 0.16) * (0.75 if artistic else 1.0))
+    dark = np.subtract(F32(1.0 - dz), d, out=d)
+    dark *= F32(gain)
+    ops.clip01(dark)
+    if method != "basic":
+        tx, ty, coh = linework.flow(g, 3.0 * us, 2.0 * noise + 0.002)
+        # strokes run on along the edges (and a little past their ends, as a sketcher's do)
+        run = (3.0 if artistic else 2.0) * us * (1.0 + 1.5 * (1.0 - ctx.detail))
+        dark = linework.join_along_edges(dark, tx, ty, coh, run * 2.0, 1.5)
+    dark = np.sqrt(dark, out=dark)  # graphite: soft start, firm middle
+    return linework.keep_strokes(dark, 0.15, 0.5, (2.0 * us) ** 2)
 
 
-def _light_tone(g8: np.ndarray, ctx: Ctx, amount: float) -> np.ndarray:
-    """Smoothed tone lifted towards white (uint8): pencil drawings leave most paper bare."""
-    t8 = ops.blur(g8, (2.5 - 1.5 * ctx.detail) * ctx.u)
+def _light_tone(g: np.ndarray, ctx: Ctx, amount: float) -> np.ndarray:
+    """Smoothed tone lifted towards white (uint8, working size): pencil leaves most paper bare."""
+    t = ops.blur(g, (2.5 - 1.5 * ctx.detail) * ops.unit(g.shape))
     a = amount * ctx.lerp(0.55, 1.0)
-    # lighten the mid-tones, keep the deep shadows
-    return cv2.LUT(t8, ops.curve_lut(lambda x: 1.0 - a * (1.0 - x**0.7)), dst=t8)
+    # lighten the mid-tones, keep the deep shadows; the lightest tenth is bare paper
+    t8 = ops.to_u8(t)
+    return cv2.LUT(t8, ops.curve_lut(lambda x: 1.0 - a * (1.0 - np.minimum(x / 0.9, 1.0) ** 0.7)), dst=t8)
+
+
+def _quick_hatched(tone8: np.ndarray, hatch8: np.ndarray) -> np.ndarray:
+    """Tone as stroke texture, cheaply: darkness scaled by the strokes (uint8 only)."""
+    dark = cv2.bitwise_not(tone8)
+    # hatching 128 = mean: factor 0.2 .. 1.8 around 1, so strokes show and gaps stay light
+    fac = ops.lut_u8(hatch8, np.clip(1.0 + (np.arange(256) - 128.0) / 128.0 * 1.6, 0.1, 2.0) / 2.0)
+    marks = cv2.multiply(dark, fac, scale=2.0 / 255.0)
+    return cv2.bitwise_not(marks, dst=marks)
 
 
 def _hatched_tone(tone8: np.ndarray, hatch8: np.ndarray) -> np.ndarray:
@@ -82,19 +117,18 @@ def _hatched_tone(tone8: np.ndarray, hatch8: np.ndarray) -> np.ndarray:
     return cv2.exp(lt, dst=lt)
 
 
-def _flow_strokes(g8: np.ndarray, ctx: Ctx) -> np.ndarray:
-    """Stroke texture that follows the forms: noise smeared along the edge tangents."""
-    size = ops.work_size(g8.shape, 1.5)
-    small = ops.resize(g8, size).astype(F32) * F32(1 / 255)
-    us = ops.unit(small.shape)
-    tx, ty, coh = ops.structure_flow(small, 6.0 * us)
-    tx, ty = ops.blend_flow(tx, ty, coh, 45.0)
+def _flow_strokes(g: np.ndarray, shape: tuple[int, int], ctx: Ctx) -> np.ndarray:
+    """Stroke texture that follows the broad forms: sparse dots smeared along a coarse, confident
+    edge flow; where the picture has no direction (flat areas, noise) strokes keep 45 degrees."""
+    size = ops.work_size(shape, 1.5)
+    tx, ty = linework.broad_flow(g, 45.0, size)
+    us = ops.unit((size[1], size[0]))
     # sparse dots smeared along the flow become distinct strokes (dense noise gives fur)
-    noise = (ctx.rng(5).random(small.shape, dtype=F32) < F32(0.12)).astype(F32)
+    noise = (ctx.rng(5).random((size[1], size[0]), dtype=F32) < F32(0.12)).astype(F32)
     noise = cv2.GaussianBlur(noise, (0, 0), 0.6 * us)
     s = ops.lic(noise, tx, ty, 12.0 * us, steps=8)
     s8 = textures.to_u8(s, -42.0)  # negative spread: a stroke is dark = low value
-    return ops.resize(s8, ops.size_of(g8))
+    return linework.up(s8, shape)
 
 
 def _on_paper(shade8: np.ndarray, ctx: Ctx) -> np.ndarray:
