@@ -1,9 +1,10 @@
 """Big request bodies against the web: does ``/health`` stay fast and the memory flat?
 
 Starts the embedded default (``make run``'s web: SQLite, local media) as a real process, then for
-each scenario sends ``--clients`` concurrent bodies of ``--size`` MB over raw sockets while
-``/health`` is asked every 50 ms, and prints the answers, the ``/health`` latencies and the web's
-RSS growth. The honest scenario posts real presigned uploads of ``MAX_FILE_SIZE`` each.
+each scenario has ``--clients`` processes post bodies of ``--size`` MB over raw sockets, each
+posting again as soon as it is answered or cut off, for ``--duration`` s, while ``--health`` is
+asked every 20 ms; it prints the answers, the latencies (idle first, then under the flood) and
+the web's RSS growth. The honest scenario posts real presigned uploads of ``MAX_FILE_SIZE`` each.
 A web whose RSS passes ``--rss-cap`` MB is killed (and restarted for the next scenario), so a
 server that buffers bodies cannot take the machine down.
 
@@ -24,7 +25,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.flood import MB, FloodReport, flood  # noqa: E402
+from tests.support.flood import MB, Answer, FloodReport, flood  # noqa: E402
 from tests.support.processes import base_env  # noqa: E402
 from tests.support.stack import Client, EmbeddedStack  # noqa: E402
 
@@ -41,13 +42,13 @@ MULTIPART_PREFIX = (
 ).encode()
 
 
-def honest_uploads(stack: EmbeddedStack, clients: int, size: int) -> FloodReport:
+def honest_uploads(stack: EmbeddedStack, clients: int, size: int, health_path: str) -> FloodReport:
     """``clients`` users each post a presigned upload of ``size`` bytes at once (the view stores it)."""
     users = [Client(stack.url).register() for _ in range(clients)]
     forms = [user.presign("photo.jpg", "image/jpeg", size) for user in users]
     data = b"\xff\xd8\xff" + b"x" * (size - 3)
     process = psutil.Process(stack.web.pid)
-    report = FloodReport(rss_before=process.memory_info().rss)
+    report = FloodReport(rss_before=process.memory_info().rss, health_path=health_path)
     report.rss_peak = report.rss_before
     done = threading.Event()
     statuses: list[int] = []
@@ -63,7 +64,7 @@ def honest_uploads(stack: EmbeddedStack, clients: int, size: int) -> FloodReport
         session = requests.Session()
         while not done.is_set():
             started = time.monotonic()
-            report.health_statuses.append(session.get(f"{stack.url}/health", timeout=120).status_code)
+            report.health_statuses.append(session.get(f"{stack.url}{health_path}", timeout=120).status_code)
             report.health_ms.append((time.monotonic() - started) * 1000)
             time.sleep(0.05)
 
@@ -82,7 +83,7 @@ def honest_uploads(stack: EmbeddedStack, clients: int, size: int) -> FloodReport
     done.set()
     for thread in helpers:
         thread.join()
-    report.answers = [type("A", (), {"status": s})() for s in statuses]
+    report.answers = [Answer(status, b"", b"", size, 0.0) for status in statuses]
     return report
 
 
@@ -92,6 +93,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=200, help="MB per body (flood scenarios)")
     parser.add_argument("--scenarios", default="form,multipart,chunked,honest")
     parser.add_argument("--rss-cap", type=int, default=3072, help="MB; the web is killed past it")
+    parser.add_argument("--duration", type=float, default=5, help="s; each client posts again until then")
+    parser.add_argument("--health", default="/health", help="the path timed during the flood")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="body-flood-") as scratch:
@@ -104,7 +107,7 @@ def main() -> None:
                 Client(stack.url).get("/health")  # warm
             if name == "honest":
                 max_size = 20 * MB  # MAX_FILE_SIZE's default
-                report = honest_uploads(stack, args.clients, max_size)
+                report = honest_uploads(stack, args.clients, max_size, args.health)
                 label = f"honest: {args.clients} x {max_size // MB} MB presigned uploads to /api/upload/local"
             else:
                 path, content_type, chunked, filler = SCENARIOS[name]
@@ -119,8 +122,12 @@ def main() -> None:
                     filler=filler,
                     prefix=MULTIPART_PREFIX if name == "multipart" else b"",
                     rss_cap=args.rss_cap * MB,
+                    duration=args.duration,
+                    baseline=2,
+                    probe_every=0.02,
+                    health_path=args.health,
                 )
-                label = f"{name}: {args.clients} x {args.size} MB {'chunked ' if chunked else ''}{content_type.split(';')[0]} to {path}"
+                label = f"{name}: {args.clients} clients x {args.size} MB {'chunked ' if chunked else ''}{content_type.split(';')[0]} to {path}"
             print(f"{label}\n    {report.summary()}", flush=True)
         if stack is not None:
             stack.stop()

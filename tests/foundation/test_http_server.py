@@ -11,7 +11,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from sketchsite.body_limits import body_limit
-from sketchsite.http_server import LINGER_SECONDS, BoundedHTTPFactory, BoundedRequest
+from sketchsite.http_server import LINGER_BYTES, LINGER_SECONDS, BoundedHTTPFactory, BoundedRequest
 
 
 @pytest.fixture
@@ -130,6 +130,15 @@ def test_a_refused_connection_is_closed_when_the_body_ends_or_the_linger_time_ru
     assert not transport.disconnected
     clock.advance(1)
     assert transport.disconnected, "a client that keeps sending is cut off after the linger time"
+
+    channel, transport, clock = connect()
+    channel.dataReceived(head("/nothing", Content_Type="text/plain", Content_Length=10**9))
+    piece = b"a" * 65536
+    for _ in range(LINGER_BYTES // len(piece)):
+        channel.dataReceived(piece)
+    assert not transport.disconnected
+    channel.dataReceived(piece)
+    assert transport.disconnected, "nor is more than LINGER_BYTES of a refused body read"
 
 
 def test_twisted_does_not_parse_form_bodies(connect):

@@ -6,17 +6,24 @@ from a reused block, so the sender holds no more than one block in memory whatev
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import psutil
 import requests
 
 MB = 1024 * 1024
 BLOCK = MB
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def request_head(path: str, port: int, content_type: str, length: int | None, extra: dict | None = None) -> bytes:
@@ -125,28 +132,35 @@ def ask_first(port: int, path: str, size: int, content_type: str, timeout: float
 class FloodReport:
     answers: list[Answer] = field(default_factory=list)
     health_ms: list[float] = field(default_factory=list)
+    idle_ms: list[float] = field(default_factory=list)  # /health before the flood, the same way
     health_statuses: list[int | None] = field(default_factory=list)
     rss_before: int = 0
     rss_peak: int = 0
     seconds: float = 0.0
     aborted: str = ""  # why the flood was cut short (the server's memory past the safety cap)
+    health_path: str = "/health"
 
     @property
     def rss_growth_mb(self) -> float:
         return (self.rss_peak - self.rss_before) / MB
 
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.health_ms)
+    def percentile(self, fraction: float, idle: bool = False) -> float:
+        ordered = sorted(self.idle_ms if idle else self.health_ms)
         if not ordered:
             return float("inf")
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
     def summary(self) -> str:
-        statuses = [a.status for a in self.answers]
+        statuses = {status: [a.status for a in self.answers].count(status) for status in {a.status for a in self.answers}}
         median = statistics.median(self.health_ms) if self.health_ms else float("nan")
-        return (
-            f"{len(self.answers)} bodies in {self.seconds:.1f} s, answers {statuses}; "
-            f"/health: {len(self.health_ms)} probes, p50 {median:.1f} ms, p99 {self.percentile(0.99):.1f} ms, "
+        idle = (
+            f"idle {self.health_path}: p50 {statistics.median(self.idle_ms):.1f} ms, p99 {self.percentile(0.99, idle=True):.1f} ms; "
+            if self.idle_ms
+            else ""
+        )
+        return idle + (
+            f"{len(self.answers)} bodies in {self.seconds:.1f} s, answers {statuses} (status: count); "
+            f"{self.health_path}: {len(self.health_ms)} probes, p50 {median:.1f} ms, p99 {self.percentile(0.99):.1f} ms, "
             f"max {max(self.health_ms, default=float('inf')):.1f} ms, statuses {sorted(set(self.health_statuses), key=str)}; "
             f"RSS {self.rss_before / MB:.0f} -> {self.rss_peak / MB:.0f} MB (+{self.rss_growth_mb:.0f} MB)"
             + (f"; ABORTED: {self.aborted}" if self.aborted else "")
@@ -168,36 +182,40 @@ def flood(
     probe_every: float = 0.05,
     rss_cap: int = 3 * 1024 * MB,
     timeout: float = 120,
+    duration: float = 0,
+    baseline: float = 0,
 ) -> FloodReport:
     """``clients`` concurrent POSTs of ``size`` bytes while ``/health`` is asked every ``probe_every`` s.
+
+    Each client posts again as soon as it has its answer, until ``duration`` seconds have passed.
+    ``/health`` is first timed for ``baseline`` seconds without a flood, for comparison.
 
     A probe that gets no answer counts as the time it waited. Past ``rss_cap`` the server is
     killed (the caller restarts it if needed) so that a server that buffers bodies cannot take the
     machine down with it.
     """
     process = psutil.Process(pid)
-    report = FloodReport(rss_before=process.memory_info().rss)
+    report = FloodReport(rss_before=process.memory_info().rss, health_path=health_path)
     report.rss_peak = report.rss_before
+    session = requests.Session()
+    health_url = f"http://127.0.0.1:{port}{health_path}"
+    idle_until = time.monotonic() + baseline
+    while time.monotonic() < idle_until:
+        asked = time.monotonic()
+        session.get(health_url, timeout=timeout)
+        report.idle_ms.append((time.monotonic() - asked) * 1000)
+        time.sleep(probe_every)
     done = threading.Event()
-
-    def sender():
-        try:
-            answer = post_body(
-                port, path, size, content_type=content_type, chunked=chunked, filler=filler, prefix=prefix, timeout=timeout
-            )
-        except OSError as exc:
-            answer = Answer(None, repr(exc).encode(), b"", 0, 0.0)
-        report.answers.append(answer)
+    started = time.monotonic()
 
     def prober():
-        session = requests.Session()
         while not done.is_set():
-            started = time.monotonic()
+            asked = time.monotonic()
             try:
-                status = session.get(f"http://127.0.0.1:{port}{health_path}", timeout=timeout).status_code
+                status = session.get(health_url, timeout=timeout).status_code
             except requests.RequestException:
                 status = None
-            report.health_ms.append((time.monotonic() - started) * 1000)
+            report.health_ms.append((time.monotonic() - asked) * 1000)
             report.health_statuses.append(status)
             time.sleep(probe_every)
 
@@ -214,16 +232,73 @@ def flood(
                 return
             time.sleep(0.02)
 
-    started = time.monotonic()
+    # Each attacker is its own process (as it would be its own machine), at the lowest CPU
+    # priority: threads here would hold this process's GIL against the /health probe.
+    command = [sys.executable, "-m", "tests.support.flood", str(port), path, str(size), content_type, str(duration)]
+    command += ["--chunked"] if chunked else []
+    command += ["--filler", filler.hex(), "--prefix", prefix.hex(), "--timeout", str(timeout)]
     helpers = [threading.Thread(target=prober, daemon=True), threading.Thread(target=watcher, daemon=True)]
-    senders = [threading.Thread(target=sender, daemon=True) for _ in range(clients)]
-    for thread in helpers + senders:
+    for thread in helpers:
         thread.start()
-    for thread in senders:
-        thread.join(timeout + 30)
+    senders = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE) for _ in range(clients)]
+    for sender in senders:
+        out, _ = sender.communicate(timeout=duration + timeout + 60)
+        report.answers += [
+            Answer(a["status"], bytes.fromhex(a["head"]), bytes.fromhex(a["body"]), a["sent"], a["seconds"])
+            for a in json.loads(out)
+        ]
     report.seconds = time.monotonic() - started
     time.sleep(0.3)  # a last probe and RSS sample after the bodies
     done.set()
     for thread in helpers:
         thread.join(timeout + 5)
     return report
+
+
+def attack(port, path, size, content_type, duration, *, chunked, filler, prefix, timeout) -> list[Answer]:
+    """One attacker: post again as soon as answered or cut off, until ``duration`` s have passed."""
+    answers = []
+    started = time.monotonic()
+    while not answers or time.monotonic() - started < duration:
+        try:
+            answers.append(
+                post_body(
+                    port, path, size, content_type=content_type, chunked=chunked, filler=filler, prefix=prefix, timeout=timeout
+                )
+            )
+        except OSError as exc:
+            answers.append(Answer(None, repr(exc).encode(), b"", 0, 0.0))
+    return answers
+
+
+def main() -> None:
+    """``python -m tests.support.flood PORT PATH SIZE CONTENT_TYPE DURATION``: one attacker; its answers as JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("path")
+    parser.add_argument("size", type=int)
+    parser.add_argument("content_type")
+    parser.add_argument("duration", type=float)
+    parser.add_argument("--chunked", action="store_true")
+    parser.add_argument("--filler", default=b"a&".hex())
+    parser.add_argument("--prefix", default="")
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    os.nice(19)
+    answers = attack(
+        args.port,
+        args.path,
+        args.size,
+        args.content_type,
+        args.duration,
+        chunked=args.chunked,
+        filler=bytes.fromhex(args.filler),
+        prefix=bytes.fromhex(args.prefix),
+        timeout=args.timeout,
+    )
+    rows = [{**asdict(a), "head": a.head.hex(), "body": a.body.hex()} for a in answers]
+    json.dump(rows, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
