@@ -242,7 +242,13 @@ def flood(
         thread.start()
     senders = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE) for _ in range(clients)]
     for sender in senders:
-        out, _ = sender.communicate(timeout=duration + timeout + 60)
+        try:
+            out, _ = sender.communicate(timeout=duration + timeout + 60)
+        except subprocess.TimeoutExpired:  # a server that never answers
+            sender.kill()
+            sender.communicate()
+            report.answers.append(Answer(None, b"no answer", b"", 0, time.monotonic() - started))
+            continue
         report.answers += [
             Answer(a["status"], bytes.fromhex(a["head"]), bytes.fromhex(a["body"]), a["sent"], a["seconds"])
             for a in json.loads(out)
