@@ -127,6 +127,34 @@ def ask_first(port: int, path: str, size: int, content_type: str, timeout: float
     return Answer(status, head, body, 0, time.monotonic() - started)
 
 
+class PeakRSS:
+    """``with PeakRSS(pid) as rss:`` samples a process's RSS every 20 ms; ``rss.growth_mb`` after."""
+
+    def __init__(self, pid: int):
+        self.process = psutil.Process(pid)
+        self.before = self.peak = self.process.memory_info().rss
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(0.05)
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.before) / MB
+
+
 # ----------------------------------------------------------------------------- the flood
 @dataclass
 class FloodReport:
