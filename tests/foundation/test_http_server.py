@@ -3,6 +3,7 @@
 The real-socket tests (floods, uploads at the limit) are in tests/security/test_body_flood.py.
 """
 
+import asyncio
 import json
 
 import pytest
@@ -16,10 +17,20 @@ from sketchsite.http_server import LINGER_BYTES, LINGER_SECONDS, BoundedHTTPFact
 
 @pytest.fixture
 def connect():
-    """A server connection on a string transport; returns (channel, transport, clock)."""
+    """A server connection on a string transport; returns (channel, transport, clock).
 
-    async def application(scope, receive, send):  # never awaited: no event loop runs here
-        raise AssertionError("not reached")
+    A request that reaches the app is handed to ``application`` on an event loop of this
+    fixture's own, which runs those calls at the end.
+    """
+    try:
+        previous = asyncio.get_event_loop()
+    except RuntimeError:
+        previous = None
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    async def application(scope, receive, send):
+        return None
 
     server = Server(application=application, endpoints=["tcp:port=0:interface=127.0.0.1"])
     server.connections = {}
@@ -38,6 +49,9 @@ def connect():
     yield open_one
     for channel in opened:
         channel.connectionLost(None)
+    loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
+    loop.close()
+    asyncio.set_event_loop(previous)
 
 
 def head(path: str, **headers) -> bytes:
