@@ -8,7 +8,11 @@ the web's RSS growth. The honest scenario posts real presigned uploads of ``MAX_
 A web whose RSS passes ``--rss-cap`` MB is killed (and restarted for the next scenario), so a
 server that buffers bodies cannot take the machine down.
 
-Run: .venv/bin/python bench/body_flood.py [--clients 4] [--size 200] [--scenarios form,multipart,chunked,honest]
+Run: .venv/bin/python bench/body_flood.py [--clients 4] [--size 200] [--scenarios form,multipart,chunked,json,honest] [--check]
+
+With ``--check`` it exits 1 unless every flood body got its 413, the timed path's p99 stayed
+under 100 ms and the web's RSS grew by less than 100 MB (a bar for a quiet machine: on a
+shared one the neighbours' load alone can pass it).
 """
 
 from __future__ import annotations
@@ -95,8 +99,10 @@ def main() -> None:
     parser.add_argument("--rss-cap", type=int, default=3072, help="MB; the web is killed past it")
     parser.add_argument("--duration", type=float, default=5, help="s; each client posts again until then")
     parser.add_argument("--health", default="/health", help="the path timed during the flood")
+    parser.add_argument("--check", action="store_true", help="exit 1 past the bars (p99 100 ms, RSS +100 MB)")
     args = parser.parse_args()
 
+    failures = []
     with tempfile.TemporaryDirectory(prefix="body-flood-") as scratch:
         stack = None
         for name in args.scenarios.split(","):
@@ -129,8 +135,18 @@ def main() -> None:
                 )
                 label = f"{name}: {args.clients} clients x {args.size} MB {'chunked ' if chunked else ''}{content_type.split(';')[0]} to {path}"
             print(f"{label}\n    {report.summary()}", flush=True)
+            if name != "honest" and (
+                report.aborted
+                or any(answer.status != 413 for answer in report.answers)
+                or report.percentile(0.99) >= 100
+                or report.rss_growth_mb >= 100
+            ):
+                failures.append(name)
         if stack is not None:
             stack.stop()
+    if args.check and failures:
+        print(f"over the bar: {', '.join(failures)}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

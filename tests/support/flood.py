@@ -178,6 +178,10 @@ class FloodReport:
             return float("inf")
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
+    def median(self, idle: bool = False) -> float:
+        samples = self.idle_ms if idle else self.health_ms
+        return statistics.median(samples) if samples else float("inf")
+
     def summary(self) -> str:
         statuses = {status: [a.status for a in self.answers].count(status) for status in {a.status for a in self.answers}}
         median = statistics.median(self.health_ms) if self.health_ms else float("nan")
