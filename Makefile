@@ -31,7 +31,7 @@ migrate: install
 run: install
 	DEBUG=$${DEBUG:-true} BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py migrate --noinput
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	DEBUG=$${DEBUG:-true} BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} exec $(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) sketchsite.asgi:application
+	DEBUG=$${DEBUG:-true} BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} exec $(BIN)/python -m sketchsite.serve -v 0 -b $(HOST) -p $(PORT) sketchsite.asgi:application
 
 # A worker of the production stack (needs REDIS_URL): RQ with its scheduler plus the reconciler.
 worker: install

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The image's entry point: one image, several roles.
 #
-#   ROLE=web      daphne on 0.0.0.0:$PORT (Cloud Run sets PORT; 8080 by default)
+#   ROLE=web      daphne (python -m sketchsite.serve) on 0.0.0.0:$PORT (Cloud Run sets PORT; 8080 by default)
 #   ROLE=worker   the RQ worker with its scheduler and the reconciler (manage.py sketchworker)
 #   ROLE=migrate  apply database migrations, then exit (run it as a job before a release)
 #   manage ARGS   any management command, e.g. `manage createsuperuser`
@@ -25,10 +25,11 @@ case "$role" in
         case "$port" in
             ''|*[!0-9]*) echo "entrypoint: PORT must be a number, not '$port'" >&2; exit 64 ;;
         esac
+        # daphne's command line with per-route request body limits (sketchsite/serve.py).
         # -v 0: daphne's own access log would print query strings (?token=); the app logs each
         # request itself, without them. No --proxy-headers: daphne would trust the first,
         # client-supplied X-Forwarded-For entry; DRF's NUM_PROXIES picks the right one instead.
-        exec daphne -v 0 -b "${HOST:-0.0.0.0}" -p "$port" "$@" sketchsite.asgi:application
+        exec python -m sketchsite.serve -v 0 -b "${HOST:-0.0.0.0}" -p "$port" "$@" sketchsite.asgi:application
         ;;
     worker)
         # A Cloud Run *service* (K_SERVICE is set) must listen on $PORT even for a worker: answer

@@ -44,6 +44,8 @@ The browsable API (open any `/api/...` URL in a logged-in browser) uses the same
    in a field named **`file`**, last. This goes straight to the storage (an S3 presigned POST,
    or `/api/upload/local` on a server without S3, which takes the same form). It answers `204`
    (or `201`), or an S3-style XML error such as `EntityTooLarge` or `AccessDenied` (expired).
+   A local upload body over `MAX_FILE_SIZE` + 64 KB is refused before it is read: `413
+   request_too_large`.
 3. `POST /api/upload/confirm` with `{upload_id}`: the server checks what arrived (size, the real
    image type from its bytes, the pixel count) and answers `200` with the upload, or `400` with
    the reason (and deletes the file).
@@ -87,6 +89,7 @@ Every error has the same JSON body:
 | `csrf_failed` | 403 | cookie-authenticated unsafe request without a valid `X-CSRFToken` |
 | `permission_denied` | 403 | not allowed |
 | `not_found` | 404 | no such object **of yours** (other users' objects are never revealed) |
+| `request_too_large` | 413 | the body is over what the address takes (the detail says how much); the connection closes |
 | `too_many_tasks` | 429 | too many sketches in progress: wait for one to finish |
 | `throttled` | 429 | too many login or registration attempts; see `Retry-After` |
 | `storage_unavailable` | 503 | the file storage is down: try again later |

@@ -1,6 +1,7 @@
 """The upload and sketch API of the original service. Thin: every action is a service call."""
 
 from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import FileResponse, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -9,6 +10,8 @@ from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from sketchsite.body_limits import accepts_body
 
 from .. import services
 from ..catalog import styles_with_previews
@@ -197,10 +200,16 @@ class StylesView(APIView):
 
 
 # ----------------------------------------------------------------------------- local storage endpoints
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the policy fields around the file
+
+
+@accepts_body(lambda: settings.MAX_FILE_SIZE + FORM_OVERHEAD)  # the server refuses bigger bodies unread
 @csrf_exempt  # authorised by the signed policy in the form, like an S3 presigned POST
 @require_POST
 def local_upload(request):
     """The embedded default's stand-in for S3's presigned POST."""
+    # The file goes to a temporary file as it is parsed, whatever its size, never whole into memory.
+    request.upload_handlers = [TemporaryFileUploadHandler(request)]
     storage = get_storage()
     if storage.name != "local":
         return _s3_style_error(404, "NotFound", "Uploads go straight to S3 on this server.")
@@ -227,9 +236,6 @@ def local_upload(request):
     except ValueError:
         return _s3_style_error(400, "EntityTooLarge", "The file's size is outside the allowed range.")
     return HttpResponse(status=204)
-
-
-FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the policy fields around the file
 
 
 def _s3_style_error(status_code: int, code: str, message: str) -> HttpResponse:

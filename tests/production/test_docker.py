@@ -86,7 +86,9 @@ def test_entrypoint_port_and_roles(dockerfile):
     assert dockerfile.envs["ROLE"] == "web"
     script = ENTRYPOINT.read_text()
     assert ENTRYPOINT.stat().st_mode & 0o111, "entrypoint.sh must be executable"
-    assert re.search(r'exec daphne -v 0 -b "\$\{HOST:-0\.0\.0\.0\}" -p "\$port"', script), "daphne on $PORT, access log off"
+    assert re.search(r'exec python -m sketchsite\.serve -v 0 -b "\$\{HOST:-0\.0\.0\.0\}" -p "\$port"', script), (
+        "daphne (bounded bodies) on $PORT, access log off"
+    )
     assert "exec python manage.py sketchworker" in script
     assert "exec python manage.py migrate --noinput" in script
 
@@ -216,8 +218,8 @@ def test_web_role_serves_health_on_port(stack_env, logs_dir):
         body = health.json()
         assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"], body
         assert "depth" in body["queue"] and isinstance(body["workers"], list)
-        # daphne itself is PID of the shell's exec: no wrapper process in between.
-        assert shlex.split(Path(f"/proc/{server.pid}/cmdline").read_text().replace("\0", " "))[1].endswith("daphne")
+        # The web itself is PID of the shell's exec: no wrapper process in between.
+        assert shlex.split(Path(f"/proc/{server.pid}/cmdline").read_text().replace("\0", " "))[1:3] == ["-m", "sketchsite.serve"]
     finally:
         started = time.monotonic()
         server.stop(10)

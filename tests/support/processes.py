@@ -87,10 +87,14 @@ def base_env(**overrides) -> dict:
     return env
 
 
+# The web as deployed: daphne's command line with the bounded HTTP server (sketchsite/serve.py).
+WEB_COMMAND = [sys.executable, "-m", "sketchsite.serve"]
+
+
 def daphne(env: dict, log_dir: Path, port: int | None = None, name: str = "daphne") -> tuple[Managed, int]:
     port = port or free_port()
     server = Managed(
-        name, [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "sketchsite.asgi:application"], env, log_dir
+        name, [*WEB_COMMAND, "-v", "0", "-b", "127.0.0.1", "-p", str(port), "sketchsite.asgi:application"], env, log_dir
     )
     server.start()
     wait_for_port(port, 60, server.process, server.log_path)

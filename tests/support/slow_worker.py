@@ -34,9 +34,9 @@ def main() -> None:
     """``slow_worker <manage.py command> ...`` or ``slow_worker daphne <daphne arguments>``."""
     install(float(os.environ.get("SLOW_RENDER_SECONDS", "0") or 0))  # the engine needs no Django
     if sys.argv[1:2] == ["daphne"]:  # the embedded default's web process runs jobs in threads
-        from daphne.cli import CommandLineInterface
+        from sketchsite.serve import BoundedCommandLine
 
-        CommandLineInterface().run(sys.argv[2:])
+        BoundedCommandLine().run(sys.argv[2:])
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sketchsite.settings")
     from django.core.management import execute_from_command_line
