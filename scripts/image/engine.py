@@ -74,13 +74,15 @@ class Engine:
         return {line.strip().removeprefix("sha256:") for line in output.splitlines() if line.strip()}
 
     def remove_images(self, ids: set[str]) -> None:
-        """Remove these images; children before parents, so repeat while any goes."""
+        """Remove these images. One call takes most (an image's children go before it); what a
+        parent-before-child order left behind goes in further passes."""
         pending = set(ids)
         while pending:
-            gone = {i for i in pending if self.run("rmi", "--force", i, check=False).returncode == 0 or not self.image_exists(i)}
-            if not gone:
+            self.run("rmi", "--force", *sorted(pending), check=False)
+            left = pending & self.image_ids()
+            if left == pending:
                 raise EngineError(f"could not remove images: {sorted(pending)}")
-            pending -= gone
+            pending = left
 
 
 def detect(work_dir: Path) -> Engine:
