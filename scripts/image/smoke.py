@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import shutil
 import sys
 import time
 import urllib.parse
@@ -108,6 +109,7 @@ def scratch_seaweed(data_dir: Path):
         yield server
     finally:
         server.stop()
+        shutil.rmtree(data_dir / "data", ignore_errors=True)  # the photo and the sketch; weed.log stays
 
 
 # ----------------------------------------------------------------------------- containers
