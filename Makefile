@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 S3_PORT ?= 8333
 
-.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills review
+.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills review image image-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,3 +87,11 @@ drills: install-dev
 
 clean:
 	rm -rf var/test var/gallery
+
+# The container image, built with podman (or docker where its daemon answers) on the official base,
+# or on a local Debian one where no registry answers; image-smoke runs one sketch through it (docs/DEPLOY.md).
+image: install
+	$(BIN)/python -m scripts.image build
+
+image-smoke: install-dev
+	$(BIN)/python -m scripts.image smoke

@@ -48,12 +48,33 @@ def stages(parser) -> list[list[dict]]:
 # ----------------------------------------------------------------------------- structure
 def test_multi_stage_on_python_311_slim(dockerfile):
     assert dockerfile.is_multistage
-    assert dockerfile.parent_images == ["python:3.11-slim", "python:3.11-slim"]
+    assert dockerfile.parent_images == ["python:3.11-slim", "python:3.11-slim"], "the official slim image by default"
     runtime = stages(dockerfile)[-1]
     copies = [i["value"] for i in runtime if i["instruction"] == "COPY"]
     assert any(c.startswith("--from=build /opt/venv") for c in copies), "the runtime stage takes the built virtualenv"
     # Nothing is compiled or fetched by apt in the runtime stage: opencv-headless needs nothing extra.
     assert not any("apt-get install" in i["value"] for i in runtime if i["instruction"] == "RUN")
+
+
+def test_the_base_is_a_build_argument(dockerfile):
+    """A local base stands in where no registry answers (make image): both stages follow it."""
+    assert DockerfileParser(path=str(DOCKERFILE), build_args={"BASE_IMAGE": "localhost/sketch-base:bookworm"}).parent_images == [
+        "localhost/sketch-base:bookworm",
+        "localhost/sketch-base:bookworm",
+    ]
+    build = stages(dockerfile)[0]
+    # Debian's python3 lives in /usr/bin, the official image's in /usr/local/bin: only `python3` is in both.
+    assert any(i["value"].startswith("python3 -m venv /opt/venv") for i in build if i["instruction"] == "RUN")
+
+
+def test_build_secrets_stay_out_of_the_image(dockerfile):
+    """The host's CA bundle and pip settings reach the install step as secret mounts, not ARG/ENV/COPY."""
+    build, runtime = stages(dockerfile)
+    install = next(i["value"] for i in build if i["instruction"] == "RUN" and "pip install" in i["value"])
+    assert "--mount=type=secret,id=pip_ca,required=false" in install
+    assert "--mount=type=secret,id=pip_conf,required=false" in install
+    assert "--no-compile" in install and "prune-venv.sh /opt/venv" in install
+    assert not any("pip" in i["value"].lower() for i in runtime if i["instruction"] in ("ENV", "ARG"))
 
 
 def test_runs_as_a_non_root_user(dockerfile):
@@ -67,10 +88,14 @@ def test_runs_as_a_non_root_user(dockerfile):
 
 
 def test_static_files_are_collected_at_build_time_without_baked_secrets(dockerfile):
-    runs = [i["value"] for i in stages(dockerfile)[-1] if i["instruction"] == "RUN"]
-    collect = [r for r in runs if "collectstatic" in r]
-    assert len(collect) == 1
+    build, runtime = stages(dockerfile)
+    collect = [i["value"] for i in build if i["instruction"] == "RUN" and "collectstatic" in i["value"]]
+    assert len(collect) == 1, "collected once, in the build stage, where the packages' static sources are"
     assert "secrets.token_urlsafe" in collect[0], "the build-time secret is random and lives only in that command"
+    copies = [i["value"] for i in runtime if i["instruction"] == "COPY"]
+    assert "--from=build /app/var/staticfiles /app/var/staticfiles" in copies
+    warm = [i["value"] for i in runtime if i["instruction"] == "RUN" and "warm_bytecode.py" in i["value"]]
+    assert len(warm) == 1 and "secrets.token_urlsafe" in warm[0]
     for instruction in instructions(dockerfile, "ENV") + instructions(dockerfile, "ARG") + instructions(dockerfile, "LABEL"):
         assert not SECRETISH.search(instruction["value"]), f"secret-like setting baked into the image: {instruction['content']}"
     assert "DEBUG" not in dockerfile.envs or dockerfile.envs["DEBUG"].lower() in ("0", "false")

@@ -1,0 +1,1 @@
+"""Build the container image and run it end to end: ``make image``, ``make image-smoke`` (docs/DEPLOY.md)."""
