@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sketches.quota import usage as storage_usage
+
 from . import services, tokens
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm
 from .throttles import LOGIN_THROTTLES, REGISTER_THROTTLES, throttle_wait
@@ -136,4 +138,5 @@ def account_view(request):
             tokens.clear_auth_cookies(response)
             return response
         status = 400
-    return render(request, "accounts/account.html", {"profile_form": profile, "password_form": password}, status=status)
+    context = {"profile_form": profile, "password_form": password, "storage": storage_usage(request.user)}
+    return render(request, "accounts/account.html", context, status=status)
