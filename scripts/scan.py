@@ -92,6 +92,15 @@ def stale_cookies(stack: EmbeddedStack, cookies: dict) -> dict:
     return {"access_token": jwt.encode(payload, key, algorithm="HS256")}
 
 
+def save_schema(stack: EmbeddedStack, work: Path) -> Path:
+    """wapiti reads an OpenAPI file by its name's extension."""
+    path = work / "openapi.json"
+    response = requests.get(f"{stack.url}/api/schema/?format=json", timeout=60)
+    response.raise_for_status()
+    path.write_bytes(response.content)
+    return path
+
+
 def wapiti(
     binary: str, stack: EmbeddedStack, sink: str, work: Path, name: str, times: tuple[int, int], cookies: dict | None
 ) -> int:
@@ -133,7 +142,9 @@ def wapiti(
     ]
     for path in SESSION_ENDERS:
         command += ["-x", f"{stack.url}{path}*"]
-    for start in ("/login/", "/register/", "/api/", "/api/docs/", "/api/sketch/styles/available"):
+    # The API is not linked from the pages: its OpenAPI schema and the auth paths tell wapiti where it is.
+    command += ["--swagger", str(save_schema(stack, work))]
+    for start in ("/login/", "/register/", "/api/docs/", "/api/auth/login", "/api/auth/register", "/api/auth/refresh"):
         command += ["-s", f"{stack.url}{start}"]
     if cookies:
         command += ["-C", "; ".join(f"{k}={v}" for k, v in cookies.items()), "--drop-set-cookie"]
