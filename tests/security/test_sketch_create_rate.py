@@ -61,3 +61,17 @@ def test_336_creates_in_a_row_stop_at_the_rate(user, settings):
     upload, client = confirmed(user), bearer_client(user)
     statuses = [create(client, upload).status_code for _ in range(336)]
     assert statuses == [202] * 120 + [429] * 216
+
+
+def test_creates_go_on_when_the_cache_is_down(user, rate, monkeypatch):
+    """Redis holds the counters; a create while it is down is saved (the reconciler enqueues it later)."""
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    rate("1/hour")
+    monkeypatch.setattr(cache, "get", unreachable)
+    upload, client = confirmed(user), bearer_client(user)
+    assert [create(client, upload).status_code for _ in range(2)] == [202, 202]
