@@ -177,6 +177,15 @@ def read_log(path: Path) -> tuple[list[dict], collections.Counter, collections.C
     return seen, server_errors, exceptions
 
 
+def findings(report: Path) -> dict:
+    """wapiti's own verdicts by category (on the embedded default: the cookie flags of plain http)."""
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return {"report": "missing"}
+    return {kind: len(items) for section in ("vulnerabilities", "anomalies") for kind, items in data[section].items() if items}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wapiti", default=str(ROOT / ".venv-scan" / "bin" / "wapiti"))
@@ -209,7 +218,7 @@ def main() -> int:
     print("    statuses: " + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items())))
     print(f"    calls that reached wapiti's endpoint (SSRF/XXE): {len(CallbackSink.hits)} {CallbackSink.hits[:5]}")
     for name, code in codes.items():
-        print(f"    wapiti {name}: exit {code}, report {work / (name + '.json')}")
+        print(f"    wapiti {name}: exit {code}, findings {findings(work / (name + '.json'))}")
     print(f"--- {sum(server_errors.values())} server errors (5xx answers)")
     for route, count in server_errors.most_common():
         print(f"    {count:5d} x {route}")
