@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 S3_PORT ?= 8333
 
-.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills review image image-smoke
+.PHONY: run test lint install install-dev migrate worker s3 bench gallery clean superuser audit fuzz load drills review image image-smoke scan
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,18 @@ load: install-dev
 # replace the "## Drills" section of docs/BENCHMARKS.md (tests/drills/conftest.py).
 drills: install-dev
 	DRILLS_REPORT=docs/BENCHMARKS.md $(BIN)/python -m pytest -m "slow or not slow" tests/drills -s
+
+# wapiti (its own venv: its pins clash with the app's) against the embedded server, anonymous and
+# logged in, a few minutes; fails on any 5xx or traceback in the server's log (scripts/scan.py).
+SCAN_VENV := .venv-scan
+SCAN_ARGS ?=
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet -r requirements-scan.txt
+	touch $@
+
+scan: install-dev $(SCAN_VENV)/.installed
+	$(BIN)/python -m scripts.scan --wapiti $(SCAN_VENV)/bin/wapiti $(SCAN_ARGS)
 
 clean:
 	rm -rf var/test var/gallery

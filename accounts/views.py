@@ -1,13 +1,18 @@
 """Auth pages: plain forms that work without JavaScript and set the same cookies as the API."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+
+from sketches.quota import usage as storage_usage
 
 from . import services, tokens
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm
@@ -15,14 +20,18 @@ from .throttles import LOGIN_THROTTLES, REGISTER_THROTTLES, throttle_wait
 
 
 def _safe_next(request) -> str:
+    """A path on this site (or a URL of this host). A bare word ("id") is refused: it is neither,
+    and django's ``redirect()`` would take it for a view name."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not target.startswith("/") and urlsplit(target).scheme not in ("http", "https"):
+        return "/"
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return "/"
 
 
 def _logged_in_redirect(request, pair: tokens.TokenPair):
-    response = redirect(_safe_next(request))
+    response = HttpResponseRedirect(_safe_next(request))
     tokens.set_auth_cookies(response, pair)
     return response
 
@@ -37,7 +46,7 @@ def _too_many(request, form, template, wait):
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(request))
+        return HttpResponseRedirect(_safe_next(request))
     form = LoginForm(request.POST or None)
     if request.method == "POST":
         wait = throttle_wait(request, LOGIN_THROTTLES)
@@ -129,4 +138,5 @@ def account_view(request):
             tokens.clear_auth_cookies(response)
             return response
         status = 400
-    return render(request, "accounts/account.html", {"profile_form": profile, "password_form": password}, status=status)
+    context = {"profile_form": profile, "password_form": password, "storage": storage_usage(request.user)}
+    return render(request, "accounts/account.html", context, status=status)

@@ -106,7 +106,9 @@ def claim(sketch_id: str) -> Sketch | None:
     return sketch
 
 
-def finish(sketch: Sketch, *, result_key: str, size: int, width: int, height: int, thumbnail_key: str = "") -> bool:
+def finish(
+    sketch: Sketch, *, result_key: str, size: int, width: int, height: int, thumbnail_key: str = "", thumbnail_size: int = 0
+) -> bool:
     now = timezone.now()
     done = Sketch.objects.filter(pk=sketch.pk, status=Sketch.Status.PROCESSING).update(
         status=Sketch.Status.COMPLETED,
@@ -117,6 +119,7 @@ def finish(sketch: Sketch, *, result_key: str, size: int, width: int, height: in
         result_width=width,
         result_height=height,
         thumbnail_key=thumbnail_key,
+        thumbnail_size=thumbnail_size or None,
         finished_at=now,
         updated_at=now,
     )
@@ -177,7 +180,8 @@ def render_sketch(sketch: Sketch, progress: Progress) -> None:
     thumbnail_key = result_key.rsplit(".", 1)[0] + "-thumb.jpg"
     storage.write(result_key, encoded, engine.MIME_TYPES[options.format])
     storage.write(thumbnail_key, preview, "image/jpeg")
-    if not finish(sketch, result_key=result_key, size=len(encoded), width=width, height=height, thumbnail_key=thumbnail_key):
+    stored = {"size": len(encoded), "thumbnail_key": thumbnail_key, "thumbnail_size": len(preview)}
+    if not finish(sketch, result_key=result_key, width=width, height=height, **stored):
         # Deleted or cancelled while we worked: leave nothing behind.
         storage.delete(result_key)
         storage.delete(thumbnail_key)

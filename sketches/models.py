@@ -65,6 +65,7 @@ class Sketch(models.Model):
     result_width = models.PositiveIntegerField(null=True, blank=True)
     result_height = models.PositiveIntegerField(null=True, blank=True)
     thumbnail_key = models.CharField(max_length=255, blank=True, help_text="A small JPEG of the result, for lists.")
+    thumbnail_size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes of the thumbnail, for the quota.")
     request_id = models.CharField(max_length=64, blank=True, help_text="The web request that created it, for the logs.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

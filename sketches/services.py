@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import engine, events, queue
+from . import engine, events, queue, quota
 from .engine.catalog import METHOD_IDS, STYLE_IDS
 from .integrity import check_complete
 from .models import Sketch, Upload
@@ -58,6 +58,14 @@ class StorageUnavailable(ServiceError):
     status = 503
 
 
+class QuotaExceeded(Conflict):
+    """The account's storage is full: the client must delete something first, not wait."""
+
+
+class TooManyPendingUploads(ServiceError):
+    status = 429
+
+
 def _owned(queryset, user):
     return queryset if user.is_admin else queryset.filter(owner=user)
 
@@ -84,13 +92,47 @@ def create_upload(user, *, filename: str, content_type: str, size: int):
     # The key never contains the client's file name: only its owner and a fresh id.
     key = f"uploads/{user.pk}/{uuid.uuid4().hex}.{EXTENSIONS.get(content_type, 'bin')}"
     original_name = PurePath((filename or "").replace("\\", "/")).name[:255]
-    upload = Upload.objects.create(owner=user, key=key, original_name=original_name, content_type=content_type, size=size)
+    with transaction.atomic():
+        _lock_owner(user)  # concurrent presigns must not both pass the limits
+        _check_pending_uploads(user)
+        _check_room(user, size, f"This {_human_size(size)} upload")
+        upload = Upload.objects.create(owner=user, key=key, original_name=original_name, content_type=content_type, size=size)
     try:
-        presigned = get_storage().presign_upload(key, content_type, settings.MAX_FILE_SIZE)
+        # The form accepts no more than the declared size: that is what the quota reserved.
+        presigned = get_storage().presign_upload(key, content_type, size)
     except StorageError as exc:
         upload.delete()
         raise StorageUnavailable(f"Storage is unavailable: {exc}", "storage_unavailable") from exc
     return upload, presigned
+
+
+def _lock_owner(user) -> None:
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _check_pending_uploads(user) -> None:
+    count, wait = quota.pending_uploads(user)
+    if count >= settings.MAX_PENDING_UPLOADS:
+        raise TooManyPendingUploads(
+            f"You have {count} uploads waiting to be sent and confirmed (the limit is {settings.MAX_PENDING_UPLOADS}). "
+            f"Finish them (POST the file, then /api/upload/confirm) or wait {int(wait)} s for the oldest form to expire.",
+            "too_many_pending_uploads",
+            retry_after=int(wait) + 1,
+        )
+
+
+def _check_room(user, size: int, what: str) -> None:
+    usage = quota.usage(user)
+    if usage.quota and usage.used + size > usage.quota:
+        raise QuotaExceeded(
+            f"{what} needs up to {quota.human_size(size)} but only {quota.human_size(usage.free)} of your "
+            f"{quota.human_size(usage.quota)} of storage is free ({quota.human_size(usage.originals + usage.pending)} "
+            f"in photos, {quota.human_size(usage.results + usage.reserved)} in drawings). "
+            "Delete sketches you no longer need (a photo goes with its last sketch), then try again.",
+            "storage_quota_exceeded",
+            used=usage.used,
+            quota=usage.quota,
+        )
 
 
 def get_upload(user, upload_id) -> Upload:
@@ -130,6 +172,8 @@ def confirm_upload(user, upload_id) -> Upload:
         _reject(upload, "The file is empty.", "empty_file")
     if info.size > settings.MAX_FILE_SIZE:
         _reject(upload, f"The file is larger than {_human_size(settings.MAX_FILE_SIZE)}.", "file_too_large")
+    if upload.size and info.size > upload.size:
+        _reject(upload, f"The file is larger than the {upload.size} bytes declared for it.", "file_too_large")
     try:
         data = storage.read(upload.key, length=info.size)
     except ObjectMissing:
@@ -229,7 +273,7 @@ def create_sketch(user, *, upload_id, style: str, method: str, options: dict | N
         raise ServiceError("Confirm the upload before creating a sketch from it.", "upload_not_confirmed")
     with transaction.atomic():
         # Lock the owner's row so concurrent creates cannot both pass the cap.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        _lock_owner(user)
         active = Sketch.objects.filter(owner=user, status__in=Sketch.ACTIVE).count()
         if active >= settings.MAX_CONCURRENT_TASKS:
             raise TooManyTasks(
@@ -237,6 +281,9 @@ def create_sketch(user, *, upload_id, style: str, method: str, options: dict | N
                 "Wait for one to finish.",
                 "too_many_tasks",
             )
+        _check_room(
+            user, quota.result_allowance(upload.width, upload.height), f"A sketch of this {upload.width}x{upload.height} photo"
+        )
         sketch = Sketch.objects.create(
             owner=user,
             upload=upload,

@@ -46,6 +46,8 @@ try:
         )
     ]
     MAX_CONCURRENT_TASKS = get_int(ENV, "MAX_CONCURRENT_TASKS", 5, minimum=1)
+    USER_STORAGE_QUOTA = get_int(ENV, "USER_STORAGE_QUOTA", 2 * 1024**3, minimum=0)  # bytes; 0: no limit
+    MAX_PENDING_UPLOADS = get_int(ENV, "MAX_PENDING_UPLOADS", 10, minimum=1)
     TASK_TIMEOUT = get_int(ENV, "TASK_TIMEOUT", 300, minimum=5)
     ALLOWED_ORIGINS = [o.rstrip("/") for o in get_list(ENV, "ALLOWED_ORIGINS", [])]
     SECRET_KEY = get_str(ENV, "DJANGO_SECRET_KEY", "")
@@ -345,6 +347,7 @@ REST_FRAMEWORK = {
         "login_ip": get_str(ENV, "THROTTLE_LOGIN_IP", "60/min"),
         "login_email": get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min"),
         "register_ip": get_str(ENV, "THROTTLE_REGISTER_IP", "30/min"),
+        "sketch_create": get_str(ENV, "THROTTLE_SKETCH_CREATE", "120/hour"),
     },
     "NUM_PROXIES": get_int(ENV, "NUM_PROXIES", 0, minimum=0),  # 0: REMOTE_ADDR, never a client-sent X-Forwarded-For
 }

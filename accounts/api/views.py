@@ -43,9 +43,13 @@ class PublicAuthView(APIView):
     """Anyone may call these; a stale cookie must not turn them into a 401 or a CSRF failure."""
 
     permission_classes = [AllowAny]
+    # No authenticators rather than a skipped authentication: the browsable API's renderer reads
+    # request.user after the view has run, where an expired cookie would raise outside the handler.
+    authentication_classes = []
 
-    def perform_authentication(self, request):
-        pass
+    def get_authenticate_header(self, request):
+        # Wrong credentials stay a 401 (DRF answers 403 when no authenticator names a scheme).
+        return JWTCookieAuthentication().authenticate_header(request)
 
     def check_permissions(self, request):
         # No credentials means no CSRF check, so refuse what a browser sends from another site:

@@ -73,6 +73,16 @@ class PresignResponseSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField()
 
 
+class StorageUsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField()
+    quota = serializers.IntegerField(allow_null=True)
+    free = serializers.IntegerField(allow_null=True)
+    originals = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    results = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+
+
 class ConfirmRequestSerializer(serializers.Serializer):
     upload_id = serializers.UUIDField()
 

@@ -8,6 +8,7 @@ urlpatterns = [
     re_path(r"^upload/presigned-url/?$", views.PresignView.as_view(), name="api-presign"),
     re_path(r"^upload/confirm/?$", views.ConfirmView.as_view(), name="api-confirm"),
     re_path(r"^upload/local/?$", views.local_upload, name="api-local-upload"),
+    re_path(r"^upload/usage/?$", views.StorageUsageView.as_view(), name="api-storage-usage"),
     re_path(r"^upload/download-url/(?P<key>.+)$", views.DownloadUrlView.as_view(), name="api-download-url"),
     re_path(r"^sketch/?$", views.SketchListView.as_view(), name="api-sketch-list"),
     re_path(r"^sketch/create/?$", views.SketchCreateView.as_view(), name="api-sketch-create"),

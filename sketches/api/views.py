@@ -13,9 +13,10 @@ from rest_framework.views import APIView
 
 from sketchsite.body_limits import accepts_body
 
-from .. import services
+from .. import quota, services, throttles
 from ..catalog import styles_with_previews
 from ..storage import ObjectMissing, attachment_header, current_base_url, get_storage
+from ..throttles import SketchCreateThrottle
 from .serializers import (
     ConfirmRequestSerializer,
     ConfirmResponseSerializer,
@@ -24,6 +25,7 @@ from .serializers import (
     PresignResponseSerializer,
     SketchCreateSerializer,
     SketchSerializer,
+    StorageUsageSerializer,
     StylesResponseSerializer,
     TaskSerializer,
 )
@@ -36,6 +38,8 @@ def as_api_error(error: services.ServiceError) -> exceptions.APIException:
         return exceptions.ValidationError({error.extra["field"]: [exceptions.ErrorDetail(error.message, code=error.code)]})
     exc = exceptions.APIException(error.message, code=error.code)
     exc.status_code = error.status
+    if error.extra.get("retry_after"):
+        exc.wait = error.extra["retry_after"]  # DRF's handler turns it into Retry-After
     return exc
 
 
@@ -59,10 +63,16 @@ class PresignView(ServiceView):
         responses={
             201: PresignResponseSerializer,
             400: OpenApiResponse(description="`unsupported_type`, `empty_file` or `file_too_large`"),
+            409: OpenApiResponse(
+                description="`storage_quota_exceeded`: the declared size does not fit in your storage (USER_STORAGE_QUOTA); delete sketches first"
+            ),
+            429: OpenApiResponse(
+                description="`too_many_pending_uploads`: too many uploads presigned but not confirmed (MAX_PENDING_UPLOADS); `Retry-After` says when the oldest form expires"
+            ),
             503: OpenApiResponse(description="`storage_unavailable`"),
         },
         summary="Start an upload: get a presigned POST",
-        description="Register an upload and get a presigned POST: send `fields` plus the file (last, in a field named `file`) as multipart/form-data to `url`, then confirm it.",
+        description="Register an upload and get a presigned POST: send `fields` plus the file (last, in a field named `file`) as multipart/form-data to `url`, then confirm it. The form accepts at most the declared `size`, which counts against your storage until confirmed.",
     )
     def post(self, request):
         data = PresignRequestSerializer(data=request.data)
@@ -110,6 +120,16 @@ class DownloadUrlView(ServiceView):
         return Response({"url": url, "expires_in": get_storage().expires_in})
 
 
+class StorageUsageView(ServiceView):
+    @extend_schema(
+        responses={200: StorageUsageSerializer},
+        summary="Your storage: bytes used and the quota",
+        description="`used` = `originals` (confirmed photos) + `pending` (declared sizes of uploads not confirmed yet) + `results` (drawings and thumbnails) + `reserved` (the most that queued and running sketches may still write). `quota` and `free` are null when there is no limit.",
+    )
+    def get(self, request):
+        return Response(quota.usage(request.user).as_dict())
+
+
 # ----------------------------------------------------------------------------- sketches
 class SketchListView(ServiceView, generics.ListAPIView):
     serializer_class = SketchSerializer
@@ -138,13 +158,24 @@ class SketchListView(ServiceView, generics.ListAPIView):
 
 
 class SketchCreateView(ServiceView):
+    throttle_classes = [SketchCreateThrottle]
+
+    def throttled(self, request, wait):
+        raise throttles.throttled(wait)
+
     @extend_schema(
         request=SketchCreateSerializer,
         responses={
             202: SketchSerializer,
             400: OpenApiResponse(description="`invalid_style`, `invalid_method`, bad `options`, `upload_not_confirmed`"),
             404: OpenApiResponse(description="`not_found`: no such upload of yours"),
-            429: OpenApiResponse(description="`too_many_tasks`: too many sketches queued or processing (MAX_CONCURRENT_TASKS)"),
+            409: OpenApiResponse(
+                description="`storage_quota_exceeded`: the result could overflow your storage (USER_STORAGE_QUOTA); delete sketches first"
+            ),
+            429: OpenApiResponse(
+                description="`too_many_tasks`: too many sketches queued or processing (MAX_CONCURRENT_TASKS); "
+                "`too_many_sketches`: too many created in the period (THROTTLE_SKETCH_CREATE), with `Retry-After`"
+            ),
         },
         summary="Create a sketch from a confirmed upload",
         description="Queues the job and answers at once (`202`, `status: queued`). Follow it over `WS /ws` or `GET /api/sketch/{id}`. The same upload may be drawn again in other styles.",
