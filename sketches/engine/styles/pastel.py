@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from .. import ops, textures
+from . import media
 from .base import Ctx
 
 F32 = np.float32
@@ -37,13 +38,13 @@ PAPER_BLUE = np.array([164, 174, 184], F32) / 255  # light blue-grey (Mi-Teintes
 # blended underlayer (0..1), stroke overlap, second layer, saturation, white in the sticks, paper
 _METHOD = {
     "basic": dict(
-        mp=0.15, canvas=0.35, length=26.0, width=6.0, under=0.55, overlap=1.6, fine=False, sat=1.0, white=0.14, paper=PAPER_SAND
+        mp=0.15, canvas=0.35, length=26.0, width=6.0, under=0.55, overlap=1.6, fine=False, sat=1.0, white=0.17, paper=PAPER_SAND
     ),
     "advanced": dict(
-        mp=0.3, canvas=1.5, length=22.0, width=4.5, under=0.3, overlap=1.5, fine=True, sat=1.1, white=0.1, paper=PAPER_SAND
+        mp=0.3, canvas=1.5, length=22.0, width=4.5, under=0.3, overlap=1.6, fine=True, sat=1.1, white=0.14, paper=PAPER_SAND
     ),
     "artistic": dict(
-        mp=0.25, canvas=1.2, length=30.0, width=6.5, under=0.0, overlap=1.4, fine=True, sat=1.25, white=0.05, paper=PAPER_BLUE
+        mp=0.25, canvas=1.2, length=30.0, width=6.5, under=0.15, overlap=1.7, fine=True, sat=1.25, white=0.1, paper=PAPER_BLUE
     ),
 }
 
@@ -52,7 +53,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     p = _METHOD[method]
     full = ops.size_of(rgb)
     shape = rgb.shape[:2]
-    small = ops.resize(rgb, ops.detail_size(shape, p["mp"], ctx.detail))
+    small = media.shrink(rgb, ops.detail_size(shape, p["mp"], ctx.detail))
     small = ops.normalize_colour(small, 0.55, 0.7)
     us = ops.unit(small.shape)
     colour = ops.bilateral(small, (3.0 - 2.0 * ctx.detail) * us, 30.0, passes=1 if method == "basic" else 2)
@@ -86,15 +87,23 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     ctx.report(0.55)
 
     # the strokes are soft-edged chalk: a bilinear resize is enough, the tooth adds the grain
-    chalk8 = ops.resize(cv2.cvtColor(canvas, cv2.COLOR_RGBA2RGB), full)
+    rgb_c = cv2.cvtColor(canvas, cv2.COLOR_RGBA2RGB)
+    chalk8 = ops.resize(rgb_c, full)
     alpha8 = ops.resize(np.ascontiguousarray(canvas[..., 3]), full)
     del canvas
+    grain8 = textures.paper_grain(shape, 1.1 * ctx.u, ctx.seed)
+    if method != "basic":
+        # a stroke over another one catches only on the peaks of the tooth: in the valleys the
+        # colours below (here: the strokes around, blended) show through, so strokes break up
+        soft8 = ops.resize(cv2.GaussianBlur(rgb_c, (0, 0), 1.2 * width), full)
+        chalk8 = ops.mix_rgb(chalk8, soft8, cv2.LUT(grain8, ops.curve_lut(lambda v: ops.smoothstep(0.25, 0.6, v))))
+        del soft8
+    del rgb_c
     # chalk holds on the peaks of the tooth: cover rises smoothly with stroke pressure and
     # with the height of the grain (no hard threshold: an even grain, not specks)
-    grain8 = textures.paper_grain(shape, 1.1 * ctx.u, ctx.seed)
     # cover = 0.8 pressure + grain: mean ~0.85 under a full stroke, spread ~0.12 by the tooth,
     # saturating only on the highest peaks
-    a = ctx.lerp(0.7, 1.0)
+    a = ctx.lerp(0.8, 1.15)
     cover8 = cv2.addWeighted(alpha8, 0.8, grain8, a, 13.0 - 128.0 * a)
     del alpha8
     ctx.report(0.75)

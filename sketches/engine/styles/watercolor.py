@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .. import ops, textures
+from . import media
 from .base import Ctx
 
 F32 = np.float32
@@ -33,7 +34,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     basic, artistic = method == "basic", method == "artistic"
     mp = {"basic": 0.15, "advanced": 0.35, "artistic": 0.25}[method]
     # watercolours are light: open up dark photos before painting them
-    small = ops.normalize_colour(ops.resize(rgb, ops.detail_size(shape, mp, ctx.detail)), 0.62, 0.8)
+    small = ops.normalize_colour(media.shrink(rgb, ops.detail_size(shape, mp, ctx.detail)), 0.62, 0.8)
     us = ops.unit(small.shape)
     ctx.report(0.1)
 
@@ -53,7 +54,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     if artistic:
         d *= _blooms(c, ctx, us, 0.6)
     c = _apply_density(c, d)
-    white = _reserves(c, full)
+    white = _reserves(c, full, _margin(c.shape[:2], ctx, {"basic": 0.012, "advanced": 0.018, "artistic": 0.028}[method]))
     ctx.report(0.3)
 
     colour = ops.resize(ops.to_u8(c), full)
@@ -63,7 +64,6 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
 
     if method == "advanced":
         colour = _lines(rgb, colour, ctx)
-    colour = _margin(colour, ctx, {"basic": 0.012, "advanced": 0.018, "artistic": 0.028}[method])
     ctx.report(0.8)
     return ops.multiply_rgb(colour, _paper_and_grain(colour, method, ctx))
 
@@ -134,14 +134,16 @@ def _blooms(c: np.ndarray, ctx: Ctx, us: float, amount: float) -> np.ndarray:
     return F32(1.0) + (ring * F32(0.45) - inside * F32(0.8)) * pigment * F32(amount)
 
 
-def _reserves(c: np.ndarray, full: tuple[int, int]) -> np.ndarray:
+def _reserves(c: np.ndarray, full: tuple[int, int], margin: np.ndarray) -> np.ndarray:
     """Full-size uint8 mask of the paper left bare: the lightest lights of this picture (a
     dark photo keeps a few whites, a bright one more; never mid tones), without the shapes
-    too thin to paint around, which a one-pixel sliver would turn into a broken zipper."""
+    too thin to paint around, which a one-pixel sliver would turn into a broken zipper; plus
+    the unpainted ``margin``. Resized, then re-steepened so its edges are crisp at 12 MP."""
     lum = cv2.cvtColor(c, cv2.COLOR_RGB2GRAY)
     level = float(np.clip(np.percentile(lum[::2, ::2], 90), 0.7, 0.86))
     m = ops.to_u8(ops.smoothstep(level - 0.05, level + 0.01, lum))
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    m = cv2.max(m, ops.to_u8(margin))
     m = cv2.GaussianBlur(m, (0, 0), 0.8)
     m = ops.resize(m, full)
     return cv2.LUT(m, ops.curve_lut(lambda v: ops.smoothstep(0.35, 0.65, v)), dst=m)
@@ -183,21 +185,16 @@ def _paper_and_grain(colour: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     return cv2.subtract(shade, gran)
 
 
-def _margin(out: np.ndarray, ctx: Ctx, width: float) -> np.ndarray:
-    """Leave a ragged band of unpainted paper around the picture, as a painter does."""
-    h, w = out.shape[:2]
-    small = ops.work_size(out.shape, 0.05)
-    sw, sh = small
-    y = np.minimum(np.arange(sh, dtype=F32), np.arange(sh, dtype=F32)[::-1])[:, None] / sh
-    x = np.minimum(np.arange(sw, dtype=F32), np.arange(sw, dtype=F32)[::-1])[None, :] / sw
-    edge = np.minimum(x * F32(sw / max(sw, sh)), y * F32(sh / max(sw, sh)))
-    n = textures.fbm((sh, sw), max(2.0, sw / 14.0), ctx.seed, 57, octaves=3)
+def _margin(shape: tuple[int, int], ctx: Ctx, width: float) -> np.ndarray:
+    """Float mask (1 = bare paper) of a ragged band left unpainted around the picture, as a
+    painter does; ``width`` is a share of the longer side."""
+    sh, sw = shape
+    y = np.minimum(np.arange(sh, dtype=F32), np.arange(sh, dtype=F32)[::-1])[:, None]
+    x = np.minimum(np.arange(sw, dtype=F32), np.arange(sw, dtype=F32)[::-1])[None, :]
+    edge = np.minimum(x, y) * F32(1.0 / max(sw, sh))
+    n = textures.fbm((sh, sw), max(2.0, max(sw, sh) / 14.0), ctx.seed, 57, octaves=3)
     edge = edge + n * F32(width * 0.25)
-    m = ops.smoothstep(width * 0.8, width * 1.0, edge)
-    m8 = ops.resize(ops.to_u8(m), (w, h), smooth=True)
-    # re-steepen after the resize so the edge of the paint stays crisp
-    m8 = cv2.LUT(m8, ops.curve_lut(lambda v: ops.smoothstep(0.35, 0.65, v)))
-    return _toward_white(out, cv2.bitwise_not(m8, dst=m8))
+    return F32(1.0) - ops.smoothstep(width * 0.8, width * 1.0, edge)
 
 
 def _toward_white(rgb8: np.ndarray, amount8: np.ndarray) -> np.ndarray:
@@ -214,7 +211,7 @@ def _lines(rgb: np.ndarray, out: np.ndarray, ctx: Ctx) -> np.ndarray:
     field is resized and then sharpened by a steep curve, so lines are crisp at 12 MP.
     Short, isolated fragments are dropped: a pen draws contours, not dashes.
     """
-    mid = ops.resize(rgb, ops.work_size(rgb.shape, 1.0))
+    mid = media.shrink(rgb, ops.work_size(rgb.shape, 1.0))
     um = ops.unit(mid.shape)
     mid = cv2.bilateralFilter(mid, 7, 40, 4)
     g = ops.tone(mid)
@@ -222,11 +219,11 @@ def _lines(rgb: np.ndarray, out: np.ndarray, ctx: Ctx) -> np.ndarray:
     gain = ctx.lerp(5.0, 9.0)
     lines8 = ops.to_u8(ops.dog_lines(g, sigma, gain))
     # keep only long connected strokes
-    mask = (lines8 > 90).astype(np.uint8)
+    mask = (lines8 > 45).astype(np.uint8)
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     big = np.zeros(n, np.uint8)
     size = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    big[size >= 18.0 * um] = 255
+    big[size >= 35.0 * um] = 255
     big[0] = 0
     keep_mask = cv2.dilate(big[lbl], np.ones((3, 3), np.uint8))
     lines8 = cv2.min(lines8, keep_mask)
