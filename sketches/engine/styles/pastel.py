@@ -38,13 +38,13 @@ PAPER_BLUE = np.array([164, 174, 184], F32) / 255  # light blue-grey (Mi-Teintes
 # blended underlayer (0..1), stroke overlap, second layer, saturation, white in the sticks, paper
 _METHOD = {
     "basic": dict(
-        mp=0.15, canvas=0.35, length=26.0, width=6.0, under=0.55, overlap=1.6, fine=False, sat=1.0, white=0.17, paper=PAPER_SAND
+        mp=0.15, canvas=0.35, length=30.0, width=6.5, under=0.65, overlap=1.6, fine=False, sat=1.15, white=0.1, paper=PAPER_SAND
     ),
     "advanced": dict(
-        mp=0.3, canvas=1.5, length=22.0, width=4.5, under=0.3, overlap=1.6, fine=True, sat=1.1, white=0.14, paper=PAPER_SAND
+        mp=0.3, canvas=1.5, length=22.0, width=4.5, under=0.6, overlap=1.6, fine=True, sat=1.25, white=0.08, paper=PAPER_SAND
     ),
     "artistic": dict(
-        mp=0.25, canvas=1.2, length=30.0, width=6.5, under=0.15, overlap=1.7, fine=True, sat=1.25, white=0.1, paper=PAPER_BLUE
+        mp=0.25, canvas=1.2, length=30.0, width=6.5, under=0.5, overlap=1.8, fine=True, sat=1.4, white=0.05, paper=PAPER_BLUE
     ),
 }
 
@@ -100,11 +100,14 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
         del soft8
     del rgb_c
     # chalk holds on the peaks of the tooth: cover rises smoothly with stroke pressure and
-    # with the height of the grain (no hard threshold: an even grain, not specks)
-    # cover = 0.8 pressure + grain: mean ~0.85 under a full stroke, spread ~0.12 by the tooth,
-    # saturating only on the highest peaks
+    # with the height of the grain (no hard threshold: an even grain, not specks). cover =
+    # 0.8 pressure + tooth: mean ~0.85 under a full stroke, spread ~0.12 by the tooth. The
+    # tooth's rare deepest pits are evened out first (a soft clip at ~1.2 std): an even
+    # paper texture, not single pale flecks where the chalk missed
     a = ctx.lerp(0.8, 1.15)
-    cover8 = cv2.addWeighted(alpha8, 0.8, grain8, a, 13.0 - 128.0 * a)
+    tooth8 = cv2.LUT(grain8, ops.curve_lut(lambda v: 0.5 + 0.17 * np.tanh((v - 0.5) / 0.17)))
+    cover8 = cv2.addWeighted(alpha8, 0.8, tooth8, a, 13.0 - 128.0 * a)
+    del tooth8
     del alpha8
     ctx.report(0.75)
     out = ops.mix_rgb(chalk8, _paper(grain8, paper), cover8)
@@ -119,7 +122,7 @@ def _chalk_colour(c: np.ndarray, ctx: Ctx, p: dict) -> np.ndarray:
     white = F32(p["white"] * ctx.lerp(1.4, 0.6))
     c = c * (F32(1.0) - white) + white
     # compress the darkest values: there is no true black stick in a soft-pastel box
-    return ops.clip01(F32(0.1) + c * F32(0.9))
+    return ops.clip01(F32(0.07) + c * F32(0.93))
 
 
 def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err, err_min: float, aa: bool = True) -> None:
@@ -152,10 +155,10 @@ def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err
     iy = np.clip((y * (sh / ch)).astype(int), 0, sh - 1)
     col = chalk[iy, ix]
     # each stick is a little different: lightness and hue vary from stroke to stroke
-    col = col * (1.0 + rng.normal(0.0, 0.07, (n, 1))) + rng.normal(0.0, 0.02, (n, 3))
+    col = col * (1.0 + rng.normal(0.0, 0.09, (n, 1))) + rng.normal(0.0, 0.025, (n, 3))
     col = np.clip(col, 0.0, 1.0)
     lum = col @ np.array([0.299, 0.587, 0.114])
-    press = np.clip(0.72 + 0.28 * lum + rng.normal(0.0, 0.04, n), 0.55, 1.0)
+    press = np.clip(0.76 + 0.24 * lum + rng.normal(0.0, 0.04, n), 0.6, 1.0)
     ang = rng.normal(0.0, 0.12, n)  # the hand is not a ruler
     dx0, dy0 = tx[iy, ix], ty[iy, ix]
     ca, sa = np.cos(ang), np.sin(ang)
