@@ -92,14 +92,14 @@ def test_no_specks_on_flat_areas(looks, style, method):
 @pytest.mark.parametrize("method", METHODS)
 def test_smooth_gradients_stay_smooth(style, method):
     """A sky-like gradient gives no stepped bands: the column profile (averaged over rows,
-    which averages out the seeded paper and strokes) changes by small steps only (the old
-    watercolour basic: 5.0, the old pastel artistic: 2.7; now <= 1.6)."""
+    which averages out the seeded paper and most of the strokes) changes by small steps
+    only (the old watercolour basic: 4.9; now <= 1.7, pastel's big basic strokes <= 2.3)."""
     y, x = np.mgrid[0:600, 0:800].astype(np.float32)
     t = x / 800
     grad = np.clip(np.dstack([40 + 170 * t, 60 + 150 * t + 0 * y, 110 + 120 * t]), 0, 255)
     lum = _luma(render(grad.astype(np.uint8), style, method, seed=3))
-    profile = np.convolve(lum[150:450, 100:700].mean(axis=0), np.ones(5) / 5, mode="valid")
-    assert np.abs(np.diff(profile)).max() < 2.5
+    profile = np.convolve(lum[100:500, 100:700].mean(axis=0), np.ones(5) / 5, mode="valid")
+    assert np.abs(np.diff(profile)).max() < 3.0
 
 
 @pytest.mark.parametrize("method", METHODS)

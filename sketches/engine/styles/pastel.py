@@ -38,13 +38,13 @@ PAPER_BLUE = np.array([164, 174, 184], F32) / 255  # light blue-grey (Mi-Teintes
 # blended underlayer (0..1), stroke overlap, second layer, saturation, white in the sticks, paper
 _METHOD = {
     "basic": dict(
-        mp=0.15, canvas=0.35, length=30.0, width=6.5, under=0.65, overlap=1.6, fine=False, sat=1.15, white=0.1, paper=PAPER_SAND
+        mp=0.15, canvas=0.35, length=36.0, width=8.0, under=0.65, overlap=1.6, fine=False, sat=1.15, white=0.1, paper=PAPER_SAND
     ),
     "advanced": dict(
-        mp=0.3, canvas=1.5, length=22.0, width=4.5, under=0.6, overlap=1.6, fine=True, sat=1.25, white=0.08, paper=PAPER_SAND
+        mp=0.3, canvas=1.5, length=30.0, width=6.0, under=0.6, overlap=1.6, fine=True, sat=1.25, white=0.08, paper=PAPER_SAND
     ),
     "artistic": dict(
-        mp=0.25, canvas=1.2, length=30.0, width=6.5, under=0.5, overlap=1.8, fine=True, sat=1.4, white=0.05, paper=PAPER_BLUE
+        mp=0.25, canvas=1.2, length=44.0, width=8.5, under=0.5, overlap=1.8, fine=True, sat=1.4, white=0.05, paper=PAPER_BLUE
     ),
 }
 
@@ -73,10 +73,14 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     canvas = np.empty((ch, cw, 4), np.uint8)
     canvas[..., :3] = cv2.GaussianBlur(target, (0, 0), 3.0 * uc)
     canvas[..., 3] = round(255 * p["under"] * (0.6 + 0.4 * ctx.strength))
+    # artistic: an unfinished, loose border where the marks thin out and leave bare paper
+    fade = _vignette((ch, cw), ctx) if method == "artistic" else None
+    if fade is not None:
+        canvas[..., 3] = ops.to_u8(fade * F32(canvas[0, 0, 3] / 255))
     rng = ctx.rng(71)
     scale = 1.0 - 0.45 * ctx.detail  # more detail: smaller marks
     length, width = p["length"] * scale * uc, max(1.5, p["width"] * scale * uc)
-    fields = (chalk, tx, ty, edge)
+    fields = (chalk, tx, ty, edge, fade)
     _layer(canvas, fields, rng, length, width, p["overlap"], None, 0.0, aa=method != "basic")
     if p["fine"]:
         # a finer layer where the broad strokes missed the picture (Hertzmann's refinement)
@@ -132,7 +136,7 @@ def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err
     centres where the canvas still differs from the picture by more than ``err_min`` get one.
     The alpha channel is the stroke's pressure.
     """
-    chalk, tx, ty, edge = fields
+    chalk, tx, ty, edge, fade = fields
     ch, cw = canvas.shape[:2]
     sh, sw = chalk.shape[:2]
     step = math.sqrt(length * width / overlap)
@@ -144,6 +148,9 @@ def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err
     y = np.clip(y, 0, ch - 1)
     if err is not None:
         sel = err[y.astype(int), x.astype(int)] > err_min
+        x, y = x[sel], y[sel]
+    if fade is not None:  # whole strokes are left out towards the border, never faded
+        sel = fade[y.astype(int), x.astype(int)] > rng.uniform(0.0, 1.0, len(x))
         x, y = x[sel], y[sel]
     n = len(x)
     if n == 0:
@@ -176,6 +183,17 @@ def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err
     kind = cv2.LINE_AA if aa else cv2.LINE_8  # LINE_8 is 3x cheaper; fine for soft, blended strokes
     for i in range(n):
         line(canvas, (int(x0[i]), int(y0[i])), (int(x1[i]), int(y1[i])), rgba[i], int(w[i]), kind, shift)
+
+
+def _vignette(shape: tuple[int, int], ctx: Ctx, width: float = 0.05) -> np.ndarray:
+    """Float (0..1) share of the marks kept near the border: 1 inside, falling to 0 over a
+    ragged band of ``width`` (a share of the longer side)."""
+    ch, cw = shape
+    y = np.minimum(np.arange(ch, dtype=F32), np.arange(ch, dtype=F32)[::-1])[:, None]
+    x = np.minimum(np.arange(cw, dtype=F32), np.arange(cw, dtype=F32)[::-1])[None, :]
+    edge = np.minimum(x, y) * F32(1.0 / max(cw, ch))
+    edge = edge + textures.fbm((ch, cw), max(cw, ch) / 12.0, ctx.seed, 73, octaves=2) * F32(width * 0.35)
+    return ops.smoothstep(width * 0.4, width * 1.0, edge)
 
 
 def _paper(grain8: np.ndarray, paper: np.ndarray) -> np.ndarray:
