@@ -136,12 +136,15 @@ def _blooms(c: np.ndarray, ctx: Ctx, us: float, amount: float) -> np.ndarray:
 
 def _reserves(c: np.ndarray, full: tuple[int, int], margin: np.ndarray) -> np.ndarray:
     """Full-size uint8 mask of the paper left bare: the lightest lights of this picture (a
-    dark photo keeps a few whites, a bright one more; never mid tones), without the shapes
+    dark photo keeps a few whites, a bright one more; never mid tones) that are white or
+    much lighter still (a lit cheek gets a pale wash, not a hole in the face), without the shapes
     too thin to paint around, which a one-pixel sliver would turn into a broken zipper; plus
     the unpainted ``margin``. Resized, then re-steepened so its edges are crisp at 12 MP."""
     lum = cv2.cvtColor(c, cv2.COLOR_RGB2GRAY)
-    level = float(np.clip(np.percentile(lum[::2, ::2], 90), 0.7, 0.86))
-    m = ops.to_u8(ops.smoothstep(level - 0.05, level + 0.01, lum))
+    level = float(np.clip(np.percentile(lum[::2, ::2], 90), 0.72, 0.86))
+    chroma = c.max(axis=2) - c.min(axis=2)
+    white = np.maximum(F32(1.0) - ops.smoothstep(0.1, 0.2, chroma), ops.smoothstep(level + 0.04, level + 0.1, lum))
+    m = ops.to_u8(ops.smoothstep(level - 0.05, level + 0.01, lum) * white)
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     m = cv2.max(m, ops.to_u8(margin))
     m = cv2.GaussianBlur(m, (0, 0), 0.8)
