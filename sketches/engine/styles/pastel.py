@@ -35,16 +35,47 @@ PAPER_SAND = np.array([204, 192, 170], F32) / 255  # warm light grey (Mi-Teintes
 PAPER_BLUE = np.array([164, 174, 184], F32) / 255  # light blue-grey (Mi-Teintes "sky blue" family)
 
 # per method: work size (MP), stroke canvas (MP), stroke length and width (reference px),
-# blended underlayer (0..1), stroke overlap, second layer, saturation, white in the sticks, paper
+# blended underlayer (0..1), stroke overlap, second layer, saturation, white in the sticks,
+# stroke-to-stroke colour variation, paper
 _METHOD = {
     "basic": dict(
-        mp=0.15, canvas=0.35, length=36.0, width=8.0, under=0.65, overlap=1.6, fine=False, sat=1.15, white=0.1, paper=PAPER_SAND
+        mp=0.15,
+        canvas=0.35,
+        length=36.0,
+        width=8.0,
+        under=0.65,
+        overlap=1.6,
+        fine=False,
+        sat=1.15,
+        white=0.1,
+        jitter=0.09,
+        paper=PAPER_SAND,
     ),
     "advanced": dict(
-        mp=0.3, canvas=1.5, length=30.0, width=6.0, under=0.6, overlap=1.6, fine=True, sat=1.25, white=0.08, paper=PAPER_SAND
+        mp=0.3,
+        canvas=1.5,
+        length=30.0,
+        width=6.0,
+        under=0.6,
+        overlap=1.6,
+        fine=True,
+        sat=1.25,
+        white=0.08,
+        jitter=0.12,
+        paper=PAPER_SAND,
     ),
     "artistic": dict(
-        mp=0.25, canvas=1.2, length=44.0, width=8.5, under=0.5, overlap=1.8, fine=True, sat=1.4, white=0.05, paper=PAPER_BLUE
+        mp=0.25,
+        canvas=1.2,
+        length=44.0,
+        width=8.5,
+        under=0.5,
+        overlap=1.8,
+        fine=True,
+        sat=1.4,
+        white=0.05,
+        jitter=0.12,
+        paper=PAPER_BLUE,
     ),
 }
 
@@ -81,12 +112,12 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     scale = 1.0 - 0.45 * ctx.detail  # more detail: smaller marks
     length, width = p["length"] * scale * uc, max(1.5, p["width"] * scale * uc)
     fields = (chalk, tx, ty, edge, fade)
-    _layer(canvas, fields, rng, length, width, p["overlap"], None, 0.0, aa=method != "basic")
+    _layer(canvas, fields, rng, length, width, p["overlap"], None, 0.0, aa=method != "basic", jitter=p["jitter"])
     if p["fine"]:
         # a finer layer where the broad strokes missed the picture (Hertzmann's refinement)
         err = cv2.absdiff(cv2.GaussianBlur(canvas[..., :3], (0, 0), 1.0 * uc), target)
         err = cv2.cvtColor(err, cv2.COLOR_RGB2GRAY)
-        _layer(canvas, fields, rng, length * 0.55, max(1.2, width * 0.6), 1.0, err, 14.0)
+        _layer(canvas, fields, rng, length * 0.55, max(1.2, width * 0.6), 1.0, err, 14.0, jitter=p["jitter"])
     del target
     ctx.report(0.55)
 
@@ -129,7 +160,9 @@ def _chalk_colour(c: np.ndarray, ctx: Ctx, p: dict) -> np.ndarray:
     return ops.clip01(F32(0.07) + c * F32(0.93))
 
 
-def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err, err_min: float, aa: bool = True) -> None:
+def _layer(
+    canvas, fields, rng, length: float, width: float, overlap: float, err, err_min: float, aa: bool = True, jitter: float = 0.09
+) -> None:
     """Draw one layer of strokes on the RGBA stroke canvas, in place.
 
     Stroke centres sit on a jittered grid (even coverage, no clumps); with ``err`` only the
@@ -162,7 +195,7 @@ def _layer(canvas, fields, rng, length: float, width: float, overlap: float, err
     iy = np.clip((y * (sh / ch)).astype(int), 0, sh - 1)
     col = chalk[iy, ix]
     # each stick is a little different: lightness and hue vary from stroke to stroke
-    col = col * (1.0 + rng.normal(0.0, 0.09, (n, 1))) + rng.normal(0.0, 0.025, (n, 3))
+    col = col * (1.0 + rng.normal(0.0, jitter, (n, 1))) + rng.normal(0.0, jitter * 0.3, (n, 3))
     col = np.clip(col, 0.0, 1.0)
     lum = col @ np.array([0.299, 0.587, 0.114])
     press = np.clip(0.76 + 0.24 * lum + rng.normal(0.0, 0.04, n), 0.6, 1.0)
