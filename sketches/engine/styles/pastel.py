@@ -1,115 +1,235 @@
-"""Pastel: soft, chalky colour laid in strokes on toned paper, the paper showing between them.
+"""Soft pastel: short chalky strokes that follow the forms, on toned paper whose tooth shows.
 
-Colour is simplified and lightened at a working size; the chalk coverage (strokes plus paper
-tooth) is decided at full size, so the grain stays crisp.
+Colour is simplified and lightened at a small working size (pastel sticks are pigment plus
+chalk: few darks, a little white in everything). The strokes are real discrete marks, drawn
+on a stroke canvas of one or two megapixels in a seeded random order: each is a short,
+straight, round-ended band of one chalk colour (sampled under it, slightly varied from stroke
+to stroke), laid along the edge direction where the picture has one and at a constant hand
+angle where it does not, and shorter across strong edges (stroke-based painting, Hertzmann
+1998; a second, finer layer goes only where the first one missed the picture). Each stroke
+also carries a pressure: dark sticks are pressed less, so the paper shows more in the darks.
 
-basic    -- blurred colour, diagonal strokes on warm grey paper.
-advanced -- edge-preserving colour smeared along the forms, strokes that follow them.
-artistic -- dark paper, bolder and more saturated strokes, pastel-pencil contours.
+At full size the paper's tooth decides, smoothly, how much chalk each point holds: a fine
+even grain, never hard-thresholded, so it reads as paper and not as sprinkled specks. The
+paper is matte and toned; the chalk sits on it without any shine.
+
+basic    -- quick: a finger-blended underlayer and one layer of broad strokes, sand paper.
+advanced -- careful: a thin blended layer, strokes along the forms, a finer second layer.
+artistic -- expressive: longer, bolder, more saturated strokes on light blue-grey paper, no
+            blending, more paper left between the marks.
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
 
 from .. import ops, textures
+from . import media
 from .base import Ctx
 
 F32 = np.float32
-PAPER_LIGHT = np.array([196, 186, 168], F32) / 255  # warm grey (Mi-Teintes "sand")
-PAPER_DARK = np.array([62, 68, 82], F32) / 255  # slate blue-grey
+PAPER_SAND = np.array([204, 192, 170], F32) / 255  # warm light grey (Mi-Teintes "sand")
+PAPER_BLUE = np.array([164, 174, 184], F32) / 255  # light blue-grey (Mi-Teintes "sky blue" family)
+
+# per method: work size (MP), stroke canvas (MP), stroke length and width (reference px),
+# blended underlayer (0..1), stroke overlap, second layer, saturation, white in the sticks,
+# stroke-to-stroke colour variation, paper
+_METHOD = {
+    "basic": dict(
+        mp=0.15,
+        canvas=0.35,
+        length=36.0,
+        width=8.0,
+        under=0.65,
+        overlap=1.6,
+        fine=False,
+        sat=1.15,
+        white=0.1,
+        jitter=0.09,
+        paper=PAPER_SAND,
+    ),
+    "advanced": dict(
+        mp=0.3,
+        canvas=1.5,
+        length=30.0,
+        width=6.0,
+        under=0.6,
+        overlap=1.6,
+        fine=True,
+        sat=1.25,
+        white=0.08,
+        jitter=0.12,
+        paper=PAPER_SAND,
+    ),
+    "artistic": dict(
+        mp=0.25,
+        canvas=1.2,
+        length=44.0,
+        width=8.5,
+        under=0.5,
+        overlap=1.8,
+        fine=True,
+        sat=1.4,
+        white=0.05,
+        jitter=0.12,
+        paper=PAPER_BLUE,
+    ),
+}
 
 
 def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
+    p = _METHOD[method]
     full = ops.size_of(rgb)
     shape = rgb.shape[:2]
-    artistic = method == "artistic"
-    small = ops.resize(rgb, ops.detail_size(shape, 0.3 if method == "basic" else 0.6, ctx.detail))
+    small = media.shrink(rgb, ops.detail_size(shape, p["mp"], ctx.detail))
     small = ops.normalize_colour(small, 0.55, 0.7)
     us = ops.unit(small.shape)
-    ctx.report(0.1)
+    colour = ops.bilateral(small, (3.0 - 2.0 * ctx.detail) * us, 30.0, passes=1 if method == "basic" else 2)
+    chalk = _chalk_colour(colour.astype(F32) * F32(1 / 255), ctx, p)
+    g = ops.gray(colour)
+    tx, ty, coh = ops.structure_flow(g, 6.0 * us)
+    tx, ty = ops.blend_flow(tx, ty, coh, 60.0)
+    edge = ops.gradient_magnitude(cv2.GaussianBlur(g, (0, 0), 1.0 * us))
+    edge *= F32(1.0 / max(float(np.percentile(edge[::2, ::2], 95)), 1e-3))
+    ctx.report(0.2)
 
-    if method == "basic":
-        colour = cv2.GaussianBlur(small, (0, 0), (4.0 - 3.2 * ctx.detail) * us).astype(F32)
-        flow = None
-    else:
-        colour = ops.bilateral(small, (4.0 - 3.0 * ctx.detail) * us, 30.0, passes=2).astype(F32)
-        tx, ty, coh = ops.structure_flow(ops.gray(small), 8.0 * us)
-        flow = ops.blend_flow(tx, ty, coh, 60.0)
-        # smear colour along the strokes, as a stick of pastel drags it
-        colour = ops.lic(colour, *flow, (10.0 - 7.0 * ctx.detail) * us, steps=4)
-    ctx.report(0.3)
-
-    chalk = _chalk_colour(colour * F32(1 / 255), ctx, method)
-    paper = PAPER_DARK if artistic else PAPER_LIGHT
-    # pressure: press harder where the colour is far from the paper tone
-    dist = np.sqrt(((chalk - paper[None, None, :]) ** 2).sum(axis=2))
-    # basic is blended (finger-smudged) pastel: more chalk, less paper
-    base = ctx.lerp(0.3, 0.45) + (0.2 if method == "basic" else 0.0)
-    pressure8 = ops.to_u8(dist * F32(1.8) + F32(base))
-    chalk8 = ops.resize(ops.to_u8(chalk), full, smooth=True)
-    del chalk, colour
-    strokes8 = _strokes(shape, flow, ctx, method)
+    cw, ch = ops.work_size(shape, p["canvas"])
+    uc = ops.unit((ch, cw))
+    paper = p["paper"]
+    # the blended underlayer: chalk rubbed into the paper with a finger
+    target = ops.resize(ops.to_u8(chalk), (cw, ch), smooth=True)
+    canvas = np.empty((ch, cw, 4), np.uint8)
+    canvas[..., :3] = cv2.GaussianBlur(target, (0, 0), 3.0 * uc)
+    canvas[..., 3] = round(255 * p["under"] * (0.6 + 0.4 * ctx.strength))
+    # artistic: an unfinished, loose border where the marks thin out and leave bare paper
+    fade = _vignette((ch, cw), ctx) if method == "artistic" else None
+    if fade is not None:
+        canvas[..., 3] = ops.to_u8(fade * F32(canvas[0, 0, 3] / 255))
+    rng = ctx.rng(71)
+    scale = 1.0 - 0.45 * ctx.detail  # more detail: smaller marks
+    length, width = p["length"] * scale * uc, max(1.5, p["width"] * scale * uc)
+    fields = (chalk, tx, ty, edge, fade)
+    _layer(canvas, fields, rng, length, width, p["overlap"], None, 0.0, aa=method != "basic", jitter=p["jitter"])
+    if p["fine"]:
+        # a finer layer where the broad strokes missed the picture (Hertzmann's refinement)
+        err = cv2.absdiff(cv2.GaussianBlur(canvas[..., :3], (0, 0), 1.0 * uc), target)
+        err = cv2.cvtColor(err, cv2.COLOR_RGB2GRAY)
+        _layer(canvas, fields, rng, length * 0.55, max(1.2, width * 0.6), 1.0, err, 14.0, jitter=p["jitter"])
+    del target
     ctx.report(0.55)
 
-    if method != "basic":  # each stroke deposits a slightly lighter or darker chalk
-        k = ctx.lerp(0.15, 0.3)
-        chalk8 = ops.multiply_rgb(chalk8, cv2.LUT(strokes8, ops.curve_lut(lambda v: 0.9 + (v - 0.5) * k)))
-    # chalk catches on the peaks of the paper tooth and along the stroke marks
-    grain8 = textures.cells(shape, ctx.u, ctx.seed)
-    a = ctx.lerp(1.0, 1.3)
-    t8 = cv2.addWeighted(ops.resize(pressure8, full), 1.0, grain8, a, -128.0 * a)
-    t8 = cv2.addWeighted(t8, 1.0, strokes8, 0.5, -64.0)
-    cover8 = cv2.LUT(t8, ops.curve_lut(lambda v: ops.smoothstep(0.35, 0.8, v)))
-    del t8
+    # the strokes are soft-edged chalk: a bilinear resize is enough, the tooth adds the grain
+    rgb_c = cv2.cvtColor(canvas, cv2.COLOR_RGBA2RGB)
+    chalk8 = ops.resize(rgb_c, full)
+    alpha8 = ops.resize(np.ascontiguousarray(canvas[..., 3]), full)
+    del canvas
+    grain8 = textures.paper_grain(shape, 1.1 * ctx.u, ctx.seed)
+    if method != "basic":
+        # a stroke over another one catches only on the peaks of the tooth: in the valleys the
+        # colours below (here: the strokes around, blended) show through, so strokes break up
+        soft8 = ops.resize(cv2.GaussianBlur(rgb_c, (0, 0), 1.2 * width), full)
+        chalk8 = ops.mix_rgb(chalk8, soft8, cv2.LUT(grain8, ops.curve_lut(lambda v: ops.smoothstep(0.25, 0.6, v))))
+        del soft8
+    del rgb_c
+    # chalk holds on the peaks of the tooth: cover rises smoothly with stroke pressure and
+    # with the height of the grain (no hard threshold: an even grain, not specks). cover =
+    # 0.8 pressure + tooth: mean ~0.85 under a full stroke, spread ~0.12 by the tooth. The
+    # tooth's rare deepest pits are evened out first (a soft clip at ~1.2 std): an even
+    # paper texture, not single pale flecks where the chalk missed
+    a = ctx.lerp(0.8, 1.15)
+    tooth8 = cv2.LUT(grain8, ops.curve_lut(lambda v: 0.5 + 0.17 * np.tanh((v - 0.5) / 0.17)))
+    cover8 = cv2.addWeighted(alpha8, 0.8, tooth8, a, 13.0 - 128.0 * a)
+    del tooth8
+    del alpha8
     ctx.report(0.75)
     out = ops.mix_rgb(chalk8, _paper(grain8, paper), cover8)
-    ctx.report(0.85)
-    if artistic:
-        out = _contours(rgb, out, ctx)
+    ctx.report(0.9)
     return out
 
 
-def _chalk_colour(c: np.ndarray, ctx: Ctx, method: str) -> np.ndarray:
+def _chalk_colour(c: np.ndarray, ctx: Ctx, p: dict) -> np.ndarray:
     """Pastel sticks are pigment plus white chalk: lighter, a little desaturated, few darks."""
     lum = cv2.cvtColor(c, cv2.COLOR_RGB2GRAY)[..., None]
-    sat = {"basic": 0.95, "advanced": 1.1, "artistic": 1.3}[method]
-    c = lum + (c - lum) * F32(sat)
-    white = F32(ctx.lerp(0.28, 0.12) * {"basic": 1.0, "advanced": 0.7, "artistic": 0.4}[method])
+    c = lum + (c - lum) * F32(p["sat"])
+    white = F32(p["white"] * ctx.lerp(1.4, 0.6))
     c = c * (F32(1.0) - white) + white
     # compress the darkest values: there is no true black stick in a soft-pastel box
-    return ops.clip01(F32(0.08) + c * F32(0.92))
+    return ops.clip01(F32(0.07) + c * F32(0.93))
 
 
-def _strokes(shape: tuple[int, int], flow, ctx: Ctx, method: str) -> np.ndarray:
-    """uint8 stroke marks (128 = mean) at full size, drawn at a texture size of <= 2 MP."""
-    size = ops.work_size(shape, 1.0 if flow is None else 2.0)
-    ut = ops.unit((size[1], size[0]))
-    if flow is None:
-        h8 = textures.hatching(
-            (size[1], size[0]), ut, 60.0, ctx.seed, length=round(34.0 - 20.0 * ctx.detail), width=round(4.0 - 2.0 * ctx.detail)
-        )
-        return ops.resize(h8, (shape[1], shape[0]))
-    tx, ty = (ops.resize(f, size) for f in flow)
-    n = cv2.magnitude(tx, ty) + F32(1e-6)
-    # detail: short, fine strokes; low detail: long, broad ones
-    noise = textures.value_noise((size[1], size[0]), (4.0 - 2.5 * ctx.detail) * ut, ctx.seed, 71)
-    length = (18.0 if method == "artistic" else 14.0) * (1.5 - ctx.detail) * ut
-    s = ops.lic(noise, tx / n, ty / n, length, steps=6)
-    return ops.resize(textures.to_u8(s, 40.0), (shape[1], shape[0]))
+def _layer(
+    canvas, fields, rng, length: float, width: float, overlap: float, err, err_min: float, aa: bool = True, jitter: float = 0.09
+) -> None:
+    """Draw one layer of strokes on the RGBA stroke canvas, in place.
+
+    Stroke centres sit on a jittered grid (even coverage, no clumps); with ``err`` only the
+    centres where the canvas still differs from the picture by more than ``err_min`` get one.
+    The alpha channel is the stroke's pressure.
+    """
+    chalk, tx, ty, edge, fade = fields
+    ch, cw = canvas.shape[:2]
+    sh, sw = chalk.shape[:2]
+    step = math.sqrt(length * width / overlap)
+    ny, nx = max(1, round(ch / step)), max(1, round(cw / step))
+    gy, gx = np.mgrid[0:ny, 0:nx].astype(F32)
+    x = ((gx + rng.uniform(0.0, 1.0, gx.shape)) * F32(cw / nx)).ravel()
+    y = ((gy + rng.uniform(0.0, 1.0, gy.shape)) * F32(ch / ny)).ravel()
+    x = np.clip(x, 0, cw - 1)
+    y = np.clip(y, 0, ch - 1)
+    if err is not None:
+        sel = err[y.astype(int), x.astype(int)] > err_min
+        x, y = x[sel], y[sel]
+    if fade is not None:  # whole strokes are left out towards the border, never faded
+        sel = fade[y.astype(int), x.astype(int)] > rng.uniform(0.0, 1.0, len(x))
+        x, y = x[sel], y[sel]
+    n = len(x)
+    if n == 0:
+        return
+    order = rng.permutation(n)
+    x, y = x[order], y[order]
+    # sample the small fields under each stroke centre
+    ix = np.clip((x * (sw / cw)).astype(int), 0, sw - 1)
+    iy = np.clip((y * (sh / ch)).astype(int), 0, sh - 1)
+    col = chalk[iy, ix]
+    # each stick is a little different: lightness and hue vary from stroke to stroke
+    col = col * (1.0 + rng.normal(0.0, jitter, (n, 1))) + rng.normal(0.0, jitter * 0.3, (n, 3))
+    col = np.clip(col, 0.0, 1.0)
+    lum = col @ np.array([0.299, 0.587, 0.114])
+    press = np.clip(0.76 + 0.24 * lum + rng.normal(0.0, 0.04, n), 0.6, 1.0)
+    ang = rng.normal(0.0, 0.12, n)  # the hand is not a ruler
+    dx0, dy0 = tx[iy, ix], ty[iy, ix]
+    ca, sa = np.cos(ang), np.sin(ang)
+    dx, dy = dx0 * ca - dy0 * sa, dx0 * sa + dy0 * ca
+    half = 0.5 * length * rng.uniform(0.6, 1.15, n) * (1.0 - 0.6 * np.clip(edge[iy, ix], 0.0, 1.0))
+    shift = 4  # sub-pixel end points
+    f = float(1 << shift)
+    x0 = np.round((x - dx * half) * f).astype(int)
+    y0 = np.round((y - dy * half) * f).astype(int)
+    x1 = np.round((x + dx * half) * f).astype(int)
+    y1 = np.round((y + dy * half) * f).astype(int)
+    w = np.maximum(1, np.round(width * rng.uniform(0.75, 1.2, n))).astype(int)
+    rgba = np.concatenate([col * 255.0, press[:, None] * 255.0], axis=1).round().tolist()
+    line = cv2.line
+    kind = cv2.LINE_AA if aa else cv2.LINE_8  # LINE_8 is 3x cheaper; fine for soft, blended strokes
+    for i in range(n):
+        line(canvas, (int(x0[i]), int(y0[i])), (int(x1[i]), int(y1[i])), rgba[i], int(w[i]), kind, shift)
+
+
+def _vignette(shape: tuple[int, int], ctx: Ctx, width: float = 0.05) -> np.ndarray:
+    """Float (0..1) share of the marks kept near the border: 1 inside, falling to 0 over a
+    ragged band of ``width`` (a share of the longer side)."""
+    ch, cw = shape
+    y = np.minimum(np.arange(ch, dtype=F32), np.arange(ch, dtype=F32)[::-1])[:, None]
+    x = np.minimum(np.arange(cw, dtype=F32), np.arange(cw, dtype=F32)[::-1])[None, :]
+    edge = np.minimum(x, y) * F32(1.0 / max(cw, ch))
+    edge = edge + textures.fbm((ch, cw), max(cw, ch) / 12.0, ctx.seed, 73, octaves=2) * F32(width * 0.35)
+    return ops.smoothstep(width * 0.4, width * 1.0, edge)
 
 
 def _paper(grain8: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    """Toned paper with its tooth lit (uint8 RGB): one lookup per channel."""
-    relief = textures.relief(grain8, 0.4)
-    return cv2.merge([cv2.LUT(relief, ops.curve_lut(lambda v, c=c: c + (v - 0.5))) for c in paper])
-
-
-def _contours(rgb: np.ndarray, out: np.ndarray, ctx: Ctx) -> np.ndarray:
-    """Soft dark pastel-pencil lines along the main edges."""
-    g = ops.gray(rgb)
-    lines = ops.dog_lines(g, 1.6 * ctx.u, ctx.lerp(4.0, 8.0))
-    lines = ops.blur(lines, 0.6 * ctx.u)
-    keep = ops.to_u8(F32(1.0) - lines * F32(0.7))
-    return ops.multiply_rgb(out, keep)
+    """Toned paper with its tooth faintly lit (uint8 RGB, matte): one lookup per channel."""
+    relief = textures.relief(grain8, 0.25)
+    return cv2.merge([cv2.LUT(relief, ops.curve_lut(lambda v, c=c: c + (v - 0.5) * 0.8)) for c in paper])
