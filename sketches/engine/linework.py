@@ -213,7 +213,7 @@ def strokes(shape: tuple[int, int], u: float, angle_deg: float, seed: int, lengt
         s = cv2.warpAffine(n, m, (sw, sh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
         return up(textures.to_u8(s, 40.0), shape)
 
-    return textures._cached(("lw-strokes", shape, seed, round(u, 3), angle_deg, length), make)
+    return textures.cached(("lw-strokes", shape, seed, round(u, 3), angle_deg, length), make)
 
 
 def fill_pinholes(ink: np.ndarray, min_area: float) -> np.ndarray:

@@ -28,7 +28,8 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _cached(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+def cached(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``'s read-only result, kept in the byte-bounded LRU under ``key`` (seeded textures only)."""
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
@@ -120,7 +121,7 @@ def paper_grain(shape: tuple[int, int], u: float, seed: int) -> np.ndarray:
         g = cv2.scaleAdd(cloud, 0.25, g)
         return _up(to_u8(g, 36.0), shape)
 
-    return _cached(("grain", shape, seed, round(u, 3)), make)
+    return cached(("grain", shape, seed, round(u, 3)), make)
 
 
 def cells(shape: tuple[int, int], u: float, seed: int, spacing: float = 2.2) -> np.ndarray:
@@ -142,7 +143,7 @@ def cells(shape: tuple[int, int], u: float, seed: int, spacing: float = 2.2) -> 
         dist = cv2.scaleAdd(value_noise((h, w), 3.0 * s, seed, 46), 0.12 * s, dist)
         return _up(to_u8(dist, -36.0), shape, smooth=True)
 
-    return _cached(("cells", shape, seed, round(u, 3), spacing), make)
+    return cached(("cells", shape, seed, round(u, 3), spacing), make)
 
 
 def relief(height8: np.ndarray, strength: float, angle_deg: float = 135.0) -> np.ndarray:
@@ -180,7 +181,7 @@ def hatching(
         s = cv2.filter2D(n, -1, k, borderType=cv2.BORDER_REFLECT)
         return _up(to_u8(s, 40.0), shape)
 
-    return _cached(("hatch", shape, seed, round(u, 3), angle_deg, length, width), make)
+    return cached(("hatch", shape, seed, round(u, 3), angle_deg, length, width), make)
 
 
 def canvas(shape: tuple[int, int], u: float, seed: int) -> np.ndarray:
@@ -201,7 +202,7 @@ def canvas(shape: tuple[int, int], u: float, seed: int) -> np.ndarray:
         weave = cv2.scaleAdd(value_noise((h, w), 3.0 * us, seed, 32), 0.35, weave)
         return _up(to_u8(weave, 36.0), shape)
 
-    return _cached(("canvas", shape, seed, round(u, 3)), make)
+    return cached(("canvas", shape, seed, round(u, 3)), make)
 
 
 def stipple_screen(shape: tuple[int, int], u: float, seed: int, spacing: float = 5.0) -> np.ndarray:
@@ -230,7 +231,7 @@ def stipple_screen(shape: tuple[int, int], u: float, seed: int, spacing: float =
         screen = cv2.addWeighted(rank, 0.55, dist, 0.45 / (0.6 * s), 0.0)
         return _up(cv2.addWeighted(screen, 255.0, screen, 0.0, 0.0, dtype=cv2.CV_8U), shape)
 
-    return _cached(("stipple", shape, seed, round(u, 3), spacing), make)
+    return cached(("stipple", shape, seed, round(u, 3), spacing), make)
 
 
 def line_screen(
@@ -257,4 +258,4 @@ def line_screen(
         # bicubic: bilinear leaves a zipper along diagonal lines once thresholded
         return _up(cv2.addWeighted(d, -127.5, d, 0.0, 127.5, dtype=cv2.CV_8U), shape, smooth=True)
 
-    return _cached(("lines", shape, seed, round(u, 3), angle_deg, spacing, wobble), make)
+    return cached(("lines", shape, seed, round(u, 3), angle_deg, spacing, wobble), make)
