@@ -77,17 +77,19 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     colour = canvas[..., :3]
     if method == "advanced":
         colour = _restore(colour, paint, us)
-    if not artistic:
+    if method == "advanced":
         # wet paint: strokes blend into each other a little along their direction
         colour = ops.to_u8(ops.lic(colour.astype(F32) * F32(1 / 255), tx, ty, 2.0 * us, steps=2))
     colour = _vivid(colour, ctx.lerp(0.9, 1.25) * (1.15 if artistic else 1.0))
 
-    tex_size = ops.work_size(shape, 0.8 if method == "basic" else 2.5)
-    bristle = _bristles(tx, ty, tex_size, ctx, {"basic": 6.0, "advanced": 8.0, "artistic": 12.0}[method])
+    tex_size = ops.work_size(shape, 0.5 if method == "basic" else 2.5)
+    bristle = _bristles(
+        tx, ty, tex_size, ctx, {"basic": 6.0, "advanced": 8.0, "artistic": 12.0}[method], 4 if method == "basic" else 5
+    )
     ctx.report(0.6)
     shade, spec = _impasto(_height(canvas[..., 3], bristle, tex_size, us), ctx, method)
     colour = ops.resize(colour, full, smooth=True)
-    shade = ops.resize(shade, full, smooth=True)
+    shade = ops.resize(shade, full, smooth=method != "basic")
     if method == "basic":
         # one pass: shade above the flat level (218) brightens the lit slopes
         s3 = cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB)
@@ -115,14 +117,14 @@ def _vivid(c8: np.ndarray, amount: float) -> np.ndarray:
     return ops.saturate(c8, amount)
 
 
-def _bristles(tx: np.ndarray, ty: np.ndarray, size: tuple[int, int], ctx: Ctx, length: float) -> np.ndarray:
+def _bristles(tx: np.ndarray, ty: np.ndarray, size: tuple[int, int], ctx: Ctx, length: float, steps: int) -> np.ndarray:
     """Fine bristle grooves along the flow, drawn at the texture size (zero mean, unit std)."""
     tx = ops.resize(tx, size)
     ty = ops.resize(ty, size)
     n = cv2.magnitude(tx, ty) + F32(1e-6)  # re-normalise after interpolation
     ut = ops.unit((size[1], size[0]))
     noise = textures.value_noise((size[1], size[0]), max(1.0, 0.8 * ut), ctx.seed, 81)
-    return textures.normalise(ops.lic(noise, tx / n, ty / n, length * ut, steps=5))
+    return textures.normalise(ops.lic(noise, tx / n, ty / n, length * ut, steps=steps))
 
 
 def _height(thick8: np.ndarray, bristle: np.ndarray, size: tuple[int, int], us: float) -> np.ndarray:
