@@ -86,7 +86,9 @@ def layer(
     if sel.size == 0:
         return 0
     cx, cy, ix, iy = cx[sel], cy[sel], ix[sel], iy[sel]
-    colour = ref[iy, ix].astype(F32)
+    # the brush picks up the mean colour under its footprint: a line thinner than the brush
+    # gives a muted stroke, not a dash of the line's full darkness
+    colour = cv2.GaussianBlur(ref, (0, 0), 0.5 * radius)[iy, ix].astype(F32)
     if shade:
         colour *= (F32(1.0) + tone[sel] * F32(shade))[:, None]
     if hue:

@@ -128,4 +128,4 @@ def test_oil_ridges_catch_glints_even_on_dark_paint(method):
     out = _luma(render(img, "oil", method, seed=2))
     for ys, xs in areas:
         o = out[ys, xs]
-        assert float(np.percentile(o, 99.5) - np.median(o)) > 10.0
+        assert float(np.percentile(o, 99.5) - np.median(o)) > 8.0

@@ -43,10 +43,10 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     if artistic:
         smooth = ops.saturate(smooth, 1.4)
     ctx.report(0.35)
-    k = round({"basic": 9, "advanced": 12, "artistic": 9}[method] + 8 * ctx.detail)
+    k = round({"basic": 11, "advanced": 12, "artistic": 9}[method] + 8 * ctx.detail)
     palette = ops.kmeans_palette(smooth, k, ctx.seed)
     # strength: bolder paint (more saturated palette, a touch more contrast)
-    palette = ops.saturate(palette[None], ctx.lerp(0.85, 1.3) * (1.3 if artistic else 1.0))[0]
+    palette = ops.saturate(palette[None], ctx.lerp(1.0, 1.4) * (1.25 if artistic else 1.0))[0]
     contrast = ops.curve_lut(lambda v: v - ctx.lerp(-0.02, 0.05) * np.sin(2 * np.pi * v))
     palette = cv2.LUT(palette[None], contrast)[0]
     lut = ops.palette_lut(palette)
@@ -64,7 +64,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     flat = ops.apply_palette(field, lut)
     del field
     ctx.report(0.7)
-    shade = _grain(shape, tx, ty, ctx, us, method)
+    shade = _grain(shape, tx, ty, strokes, ctx, us, method)
     out = ops.multiply_rgb(flat, shade)
     ctx.report(0.85)
     if artistic:
@@ -110,12 +110,16 @@ def _calm(g: np.ndarray, reach: float) -> np.ndarray:
     return F32(1.0) - np.clip(cv2.resize(near, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
-def _grain(shape: tuple[int, int], tx: np.ndarray, ty: np.ndarray, ctx: Ctx, us: float, method: str) -> np.ndarray:
-    """uint8 shade ~245: matte bristle grain dragged along the forms (plus canvas weave)."""
+def _grain(
+    shape: tuple[int, int], tx: np.ndarray, ty: np.ndarray, strokes: np.ndarray, ctx: Ctx, us: float, method: str
+) -> np.ndarray:
+    """uint8 shade ~244: matte bristle grain dragged along the forms, each stroke a shade
+    lighter or darker (one load of paint), plus the canvas weave."""
     artistic = method == "artistic"
     noise = textures.value_noise(tx.shape, 1.5 * us, ctx.seed, 91)
     s = ops.lic(noise, tx, ty, (14.0 if artistic else 10.0) * us, steps=3 if method == "basic" else 5)
-    amp = ctx.lerp(6.0, 14.0) * {"basic": 0.8, "advanced": 1.0, "artistic": 1.4}[method]
+    s = cv2.scaleAdd(strokes, 0.5, s)
+    amp = ctx.lerp(7.0, 16.0) * {"basic": 1.0, "advanced": 1.1, "artistic": 1.4}[method]
     # to uint8 before resizing: a quarter of the memory traffic of a full-size float field
     shade = ops.resize(textures.to_u8(s, amp, 244.0), (shape[1], shape[0]))
     if method == "basic":

@@ -70,7 +70,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
             shade=0.06 if artistic else 0.035,
             hue=0.03 if artistic else 0.0,
             stop=60.0 if artistic else 45.0,
-            coverage=1.5,
+            coverage=1.3 if method == "advanced" else 1.5,
             steps=steps,
         )
     ctx.report(0.45)
@@ -82,26 +82,24 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
         colour = ops.to_u8(ops.lic(colour.astype(F32) * F32(1 / 255), tx, ty, 2.0 * us, steps=2))
     colour = _vivid(colour, ctx.lerp(0.9, 1.25) * (1.15 if artistic else 1.0))
 
-    tex_size = ops.work_size(shape, 0.5 if method == "basic" else 2.5)
-    bristle = _bristles(
-        tx, ty, tex_size, ctx, {"basic": 6.0, "advanced": 8.0, "artistic": 12.0}[method], 4 if method == "basic" else 5
-    )
+    tex_size = ops.work_size(shape, 0.5 if method == "basic" else 2.0)
+    bristle = _bristles(tx, ty, tex_size, ctx, {"basic": 6.0, "advanced": 8.0, "artistic": 12.0}[method], 4)
     ctx.report(0.6)
     shade, spec = _impasto(_height(canvas[..., 3], bristle, tex_size, us), ctx, method)
-    colour = ops.resize(colour, full, smooth=True)
-    shade = ops.resize(shade, full, smooth=method != "basic")
+    # light the paint at the texture size, where the relief lives, and resize once
+    colour = ops.resize(colour, tex_size, smooth=True)
+    s3 = cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB)
+    # basic: shade above the flat level (218) brightens the lit slopes instead of glints
+    lit = cv2.multiply(colour, s3, dst=s3, scale=1 / (218 if method == "basic" else 255))
+    if spec is not None:
+        lit = ops.add_rgb(lit, spec)
+    out = ops.resize(lit, full, smooth=True)
     if method == "basic":
-        # one pass: shade above the flat level (218) brightens the lit slopes
-        s3 = cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB)
-        return cv2.multiply(colour, s3, dst=s3, scale=1 / 218)
-    spec = ops.resize(spec, full, smooth=True)
-    if method != "basic":
-        canvas_tex = textures.canvas(shape, ctx.u, ctx.seed)
-        # the weave shows a little everywhere (thin paint film), lit like the strokes
-        shade = cv2.addWeighted(shade, 1.0, textures.relief(canvas_tex, 0.2), 1.0, -128.0)
+        return out
     ctx.report(0.85)
-    out = ops.multiply_rgb(colour, shade)
-    return ops.add_rgb(out, spec)
+    # the canvas weave shows a little everywhere (thin paint film), lit like the strokes
+    weave = cv2.cvtColor(textures.relief(textures.canvas(shape, ctx.u, ctx.seed), 0.2), cv2.COLOR_GRAY2RGB)
+    return cv2.multiply(out, weave, dst=weave, scale=1 / 128)
 
 
 def _restore(colour: np.ndarray, paint: np.ndarray, us: float) -> np.ndarray:
@@ -135,7 +133,7 @@ def _height(thick8: np.ndarray, bristle: np.ndarray, size: tuple[int, int], us: 
     return cv2.scaleAdd(bristle, 0.07, t)
 
 
-def _impasto(height: np.ndarray, ctx: Ctx, method: str) -> tuple[np.ndarray, np.ndarray]:
+def _impasto(height: np.ndarray, ctx: Ctx, method: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Light the paint surface from the top left: (uint8 shade ~238 when flat, uint8 glints)."""
     ut = ops.unit(height.shape)
     gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3)
@@ -149,5 +147,7 @@ def _impasto(height: np.ndarray, ctx: Ctx, method: str) -> tuple[np.ndarray, np.
     np.tanh(lit, out=lit)
     flat = 218.0 if method == "basic" else 232.0
     shade = cv2.addWeighted(lit, 45.0, lit, 0.0, flat, dtype=cv2.CV_8U)
-    spec = cv2.addWeighted(lit, 80.0, lit, 0.0, -36.0, dtype=cv2.CV_8U)  # glints on ridges
+    if method == "basic":
+        return shade, None  # quick version: lit slopes only, no glints
+    spec = cv2.addWeighted(lit, 80.0, lit, 0.0, -44.0, dtype=cv2.CV_8U)  # glints on ridges
     return shade, spec
