@@ -48,6 +48,7 @@ def layer(
     hue: float = 0.0,
     steps: int = 5,
     min_span: float = 1.0,
+    lights_last: bool = False,
 ) -> int:
     """Paint one layer of strokes of ``radius`` px and up to ``length`` px onto ``canvas``
     (h x w x 4 uint8, modified in place) and return how many were drawn.
@@ -58,7 +59,8 @@ def layer(
     differs from ``ref`` by more than that (mean RGB level over a brush-sized area) get a
     stroke: finer brushes refine detail only where the coarse layer missed it. ``shade`` and
     ``hue`` vary each stroke's lightness and warmth (fractions), as mixed paint does. Strokes
-    shorter than ``min_span`` radii end to end are left out (the layer below shows).
+    shorter than ``min_span`` radii end to end are left out (the layer below shows). With
+    ``lights_last`` strokes are painted from dark to light instead of in random order.
     """
     h, w = ref.shape[:2]
     radius = max(radius, 0.75)
@@ -85,10 +87,16 @@ def layer(
     sel = order[keep[order]]
     if sel.size == 0:
         return 0
-    cx, cy, ix, iy = cx[sel], cy[sel], ix[sel], iy[sel]
     # the brush picks up the mean colour under its footprint: a line thinner than the brush
     # gives a muted stroke, not a dash of the line's full darkness
-    colour = cv2.GaussianBlur(ref, (0, 0), 0.5 * radius)[iy, ix].astype(F32)
+    under = cv2.GaussianBlur(ref, (0, 0), 0.5 * radius)
+    if lights_last:
+        # touches go on dark to light, as a painter puts highlights on last: a thin light
+        # edge is one unbroken line instead of being cut into beads by darker neighbours
+        lum = cv2.cvtColor(under, cv2.COLOR_RGB2GRAY)[iy[sel], ix[sel]]
+        sel = sel[np.argsort(lum, kind="stable")]
+    cx, cy, ix, iy = cx[sel], cy[sel], ix[sel], iy[sel]
+    colour = under[iy, ix].astype(F32)
     if shade:
         colour *= (F32(1.0) + tone[sel] * F32(shade))[:, None]
     if hue:
@@ -96,7 +104,8 @@ def layer(
         colour[:, 0] += t
         colour[:, 2] -= t
     colour = np.clip(colour, 0, 255)
-    ref_f = ref.astype(np.int16)
+    # the stroke goes on while the paint under the whole brush still matches its own
+    ref_f = under.astype(np.int16)
     target = ref_f[iy, ix]
     dx0, dy0 = tx[iy, ix], ty[iy, ix]
     step = F32(0.5 * length / steps)

@@ -71,6 +71,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
             hue=0.03 if artistic else 0.0,
             stop=60.0 if artistic else 45.0,
             coverage=1.3 if method == "advanced" else 1.5,
+            lights_last=thr is not None,
             steps=steps,
         )
     ctx.report(0.45)
