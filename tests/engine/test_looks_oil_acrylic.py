@@ -1,7 +1,8 @@
 """What makes oil read as oil and acrylic as acrylic, as properties that can fail.
 
 * oil: raised brush strokes lit from one side at every method, ``basic`` included (not a
-  softened photo), and with glints: the relief shows even where the photo is smooth.
+  softened photo), even where the photo is smooth; strokes run along the forms; glints on
+  the ridges (advanced, artistic).
 * acrylic: flat opaque areas stay one colour; smooth gradients are brushed blends, not
   stepped bands; matte (no glints brighter than the paint).
 * both: sensor noise is not turned into texture (texture gain <= 1, as bench/texture_gain.py).
