@@ -43,7 +43,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     if artistic:
         smooth = ops.saturate(smooth, 1.4)
     ctx.report(0.35)
-    k = round({"basic": 11, "advanced": 12, "artistic": 9}[method] + 8 * ctx.detail)
+    k = round({"basic": 9, "advanced": 12, "artistic": 9}[method] + 8 * ctx.detail)
     palette = ops.kmeans_palette(smooth, k, ctx.seed)
     # strength: bolder paint (more saturated palette, a touch more contrast)
     palette = ops.saturate(palette[None], ctx.lerp(1.0, 1.4) * (1.25 if artistic else 1.0))[0]
@@ -57,7 +57,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     # direction (sand, foliage, noise) they keep one slant instead of swirling like marble
     tx, ty, coh = ops.structure_flow(g, 14.0 * us)
     tx, ty = ops.blend_flow(tx, ty, coh, 20.0, min_coh=0.6)
-    strokes = _strokes(g, tx, ty, ctx, us, artistic)
+    strokes = _strokes(g, tx, ty, ctx, us, method)
     pushed = _drag(smooth, strokes, g, tx, ty, {"basic": 24.0, "advanced": 24.0, "artistic": 30.0}[method] * us)
     # the field is soft after resizing; snapping it to the palette gives clean curved borders
     field = ops.resize(pushed, full, smooth=True)
@@ -72,13 +72,14 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     return out
 
 
-def _strokes(g: np.ndarray, tx: np.ndarray, ty: np.ndarray, ctx: Ctx, us: float, artistic: bool) -> np.ndarray:
+def _strokes(g: np.ndarray, tx: np.ndarray, ty: np.ndarray, ctx: Ctx, us: float, method: str) -> np.ndarray:
     """Brush strokes as a zero-mean, unit-std field: noise of stroke width dragged along the flow."""
+    artistic = method == "artistic"
     noise = textures.value_noise(g.shape, (6.0 if artistic else 4.5) * us, ctx.seed, 92)
     length = (30.0 if artistic else 22.0) * us
-    s = textures.normalise(ops.lic(noise, tx, ty, length, steps=5))
-    # firm stroke sides: a brush lays paint of one mix, not a soft cloud
-    np.tanh(s * F32(1.0), out=s)
+    s = textures.normalise(ops.lic(noise, tx, ty, length, steps=3 if method == "basic" else 5))
+    # firmer stroke sides: a brush lays paint of one mix, not a soft cloud
+    np.tanh(s, out=s)
     return s
 
 
