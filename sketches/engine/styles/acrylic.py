@@ -77,7 +77,7 @@ def _strokes(g: np.ndarray, tx: np.ndarray, ty: np.ndarray, ctx: Ctx, us: float,
     artistic = method == "artistic"
     noise = textures.value_noise(g.shape, (6.0 if artistic else 4.5) * us, ctx.seed, 92)
     length = (30.0 if artistic else 22.0) * us
-    s = textures.normalise(ops.lic(noise, tx, ty, length, steps=3 if method == "basic" else 5))
+    s = textures.normalise(ops.lic(noise, tx, ty, length, steps=5))
     # firmer stroke sides: a brush lays paint of one mix, not a soft cloud
     np.tanh(s, out=s)
     return s
@@ -118,7 +118,7 @@ def _grain(
     lighter or darker (one load of paint), plus the canvas weave."""
     artistic = method == "artistic"
     noise = textures.value_noise(tx.shape, 1.5 * us, ctx.seed, 91)
-    s = ops.lic(noise, tx, ty, (14.0 if artistic else 10.0) * us, steps=3 if method == "basic" else 5)
+    s = ops.lic(noise, tx, ty, (14.0 if artistic else 10.0) * us, steps=5)
     s = cv2.scaleAdd(strokes, 0.5, s)
     amp = ctx.lerp(7.0, 16.0) * {"basic": 1.0, "advanced": 1.1, "artistic": 1.4}[method]
     # to uint8 before resizing: a quarter of the memory traffic of a full-size float field

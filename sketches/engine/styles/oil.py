@@ -16,6 +16,8 @@ artistic -- expressive: big loose strokes of broken, vivid colour, heavy impasto
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -122,8 +124,17 @@ def _bristles(tx: np.ndarray, ty: np.ndarray, size: tuple[int, int], ctx: Ctx, l
     ty = ops.resize(ty, size)
     n = cv2.magnitude(tx, ty) + F32(1e-6)  # re-normalise after interpolation
     ut = ops.unit((size[1], size[0]))
-    noise = textures.value_noise((size[1], size[0]), max(1.0, 0.8 * ut), ctx.seed, 81)
-    return textures.normalise(ops.lic(noise, tx / n, ty / n, length * ut, steps=steps))
+    tx, ty = tx / n, ty / n
+    cell = max(1.0, 0.8 * ut)
+    noise = textures.value_noise((size[1], size[0]), cell, ctx.seed, 81)
+    # samples along a stroke no further apart than the noise cells, or the grooves break into
+    # a beaded, herringbone pattern; long grooves are a second pass over the short ones
+    total = length * ut
+    first = min(total, steps * cell)
+    s = ops.lic(noise, tx, ty, first, steps=steps)
+    if total > 1.05 * first:
+        s = ops.lic(s, tx, ty, total, steps=math.ceil(total / first))
+    return textures.normalise(s)
 
 
 def _height(thick8: np.ndarray, bristle: np.ndarray, size: tuple[int, int], us: float) -> np.ndarray:
