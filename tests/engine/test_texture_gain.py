@@ -1,6 +1,6 @@
 """No look may invent texture from sensor noise: texture gain <= 1.0 for each of the 21.
 
-The measure is ``bench/texture_gain.py`` (issue 14): a smooth colour gradient rendered clean and
+The measure is ``bench/texture_gain.py``: a smooth colour gradient rendered clean and
 with spatially correlated noise (std 3 levels); the mean excess of the noisy render's 16x16
 block standard deviation over the clean one's, divided by 3. 1.0 passes the noise through,
 more turns it into texture (mottled skies, spatter, stipple patches). Run here at 1200x800 to
@@ -9,35 +9,20 @@ stay fast; ``make bench`` reports it at 3000x2000.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-from pathlib import Path
 
 import pytest
 
+from bench import texture_gain
 from sketches.engine.catalog import METHOD_IDS, STYLE_IDS
-
-_PATH = Path(__file__).resolve().parents[2] / "bench" / "texture_gain.py"
-_spec = importlib.util.spec_from_file_location("texture_gain", _PATH)
-assert _spec is not None and _spec.loader is not None
-texture_gain = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(texture_gain)
 
 SIZE = (1200, 800)
 MAX_GAIN = 1.0
 
-# Looks still being fixed on other branches (issue 14); each is checked, but not required yet.
-PENDING = {("acrylic", "artistic"): "acrylic/artistic gain ~1.1: fixed on the acrylic branch (issue 14)"}
+LOOKS = [pytest.param(s, m, id=f"{s}/{m}") for s, m in itertools.product(STYLE_IDS, METHOD_IDS)]
 
 
-def _params():
-    for style, method in itertools.product(STYLE_IDS, METHOD_IDS):
-        reason = PENDING.get((style, method))
-        marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-        yield pytest.param(style, method, id=f"{style}/{method}", marks=marks)
-
-
-@pytest.mark.parametrize(("style", "method"), list(_params()))
+@pytest.mark.parametrize(("style", "method"), LOOKS)
 def test_texture_gain_at_most_one(style, method):
     gain = texture_gain.texture_gain(style, method, *SIZE)
     assert gain <= MAX_GAIN, f"{style}/{method} turns sensor noise into texture: gain {gain:.2f} > {MAX_GAIN}"

@@ -1,0 +1,1 @@
+"""Benchmarks and review tools; importable so that tests share their measures."""
