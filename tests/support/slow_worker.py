@@ -7,6 +7,8 @@ progress like the real engine does (so heartbeats, cancellation and the timeout 
 long real job), then the real render. It lets a fault test kill a worker, stop S3 or restart
 Redis while a job is surely running, on any machine speed. With ``SLOW_RENDER_SILENT=1`` the
 extra time is one call that reports nothing, like a long decode inside libjpeg.
+``SLOW_RENDER_MIN_PIXELS`` slows only images at least that big (another user's small sketch
+beside a slow one).
 
 The engine runs in child processes (``sketches.engine_process``): the slowdown is installed in
 this process (inherited by forked children) and as the initializer of spawned ones.
@@ -17,14 +19,14 @@ import sys
 import time
 
 
-def install(delay: float, silent: bool = False) -> None:
+def install(delay: float, silent: bool = False, min_pixels: int = 0) -> None:
     from sketches import engine_process
 
-    engine_process.set_child_initializer(_install, delay, silent)
-    _install(delay, silent)
+    engine_process.set_child_initializer(_install, delay, silent, min_pixels)
+    _install(delay, silent, min_pixels)
 
 
-def _install(delay: float, silent: bool) -> None:
+def _install(delay: float, silent: bool, min_pixels: int) -> None:
     from sketches import engine
 
     real_render = engine.render
@@ -32,6 +34,8 @@ def _install(delay: float, silent: bool) -> None:
         return
 
     def slow_render(image, style, method, *, progress=None, **options):
+        if image.shape[0] * image.shape[1] < min_pixels:
+            return real_render(image, style, method, progress=progress, **options)
         if silent:
             time.sleep(delay)
             return real_render(image, style, method, progress=progress, **options)
@@ -50,7 +54,8 @@ def _install(delay: float, silent: bool) -> None:
 def main() -> None:
     """``slow_worker <manage.py command> ...`` or ``slow_worker daphne <daphne arguments>``."""
     delay = float(os.environ.get("SLOW_RENDER_SECONDS", "0") or 0)
-    install(delay, silent=os.environ.get("SLOW_RENDER_SILENT") == "1")  # the engine needs no Django
+    silent = os.environ.get("SLOW_RENDER_SILENT") == "1"
+    install(delay, silent, int(os.environ.get("SLOW_RENDER_MIN_PIXELS", "0") or 0))  # the engine needs no Django
     if sys.argv[1:2] == ["daphne"]:  # the embedded default's web process runs jobs in threads
         from daphne.cli import CommandLineInterface
 
