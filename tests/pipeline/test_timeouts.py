@@ -104,3 +104,21 @@ def test_a_long_running_job_is_never_run_twice(slow_stack, user_client, small_jp
     assert (final["status"], final["attempts"], final["error"]) == ("completed", 1, ""), final
     assert "re-enqueued sketch" not in stack.logs()
     assert len([k for k in stack.keys("results/") if "-thumb" not in k]) == 1
+
+
+def test_three_scan_bombs_do_not_delay_another_users_sketch(stack, user_client):
+    """The attack: three bombs, then bob's 64x64 sketch (it waited 148.9 s on the embedded default)."""
+    mallory, bob = user_client(stack), user_client(stack)
+    bomb = scan_bomb(7000, 7000, 10_000)
+    for _ in range(3):
+        presigned = mallory.presign("bomb.jpg", "image/jpeg", len(bomb))
+        assert Client.post_file(presigned, bomb, "bomb.jpg", "image/jpeg").status_code < 300
+        assert mallory.confirm(presigned["upload_id"], expect=400)["code"] == "image_too_complex"
+        mallory.create(presigned["upload_id"], "oil", "artistic", expect=400)  # nothing reaches the queue
+    tiny = bob.upload(jpeg_of(64, 64), "tiny.jpg", "image/jpeg")
+    started = time.monotonic()
+    done = bob.wait(bob.create(tiny["id"], "ink", "basic")["id"], timeout=30)
+    waited = time.monotonic() - started
+    assert (done["status"], done["error"]) == ("completed", "")
+    assert waited < 5, f"the 64x64 sketch took {waited:.1f} s"
+    print(f"\nafter three scan bombs, another user's 64x64 sketch: create -> completed in {waited:.2f} s")
