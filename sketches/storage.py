@@ -6,6 +6,7 @@ to ``url``, and downloads from a URL that expires.
 """
 
 import contextvars
+import hashlib
 import logging
 import os
 import shutil
@@ -103,12 +104,15 @@ class LocalStorage:
         return policy
 
     def head(self, key: str) -> ObjectInfo:
-        path = self._path(key)
+        """Size and ETag. The ETag is the MD5 of the content, as S3's for a single-part upload:
+        the same bytes written again keep it, other bytes of the same size do not."""
         try:
-            stat = path.stat()
+            with open(self._path(key), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                etag = hashlib.file_digest(handle, "md5").hexdigest()
         except FileNotFoundError:
             raise ObjectMissing(key) from None
-        return ObjectInfo(size=stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}", content_type="")
+        return ObjectInfo(size=size, etag=etag, content_type="")
 
     def read(self, key: str, length: int | None = None) -> bytes:
         try:
