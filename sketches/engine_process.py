@@ -180,6 +180,17 @@ class EnginePool:
                     self._idle.append(child)
             else:
                 child.kill()
+                self._replace()
+
+    def _replace(self) -> None:
+        # Start the successor now: a spawned child needs most of a second for its imports,
+        # which the next job would otherwise wait for.
+        try:
+            replacement = self._start()
+        except OSError:  # out of processes or memory: the next job tries again
+            return
+        with self._lock:
+            self._idle.append(replacement)
 
     def warm(self, count: int = 1) -> None:
         """Start children now, so that the first jobs do not wait for their imports."""

@@ -96,8 +96,11 @@ def test_a_long_c_call_is_killed_at_the_deadline(pool, bomb, photo):
     assert 2 <= stopped < 3, f"stopped after {stopped:.2f} s"
     # The caller heard from the job every TICK_SECONDS while libjpeg was busy (its heartbeat).
     assert len(reports) >= 2 and max(b - a for a, b in zip(reports, reports[1:], strict=False)) <= 1.5
-    assert engines._idle == [] and not _alive(child)  # the killed child is gone ...
-    assert engines.run(conversion(photo), lambda *_: None, time.monotonic() + 60).width == 64  # ... and replaced
+    assert not _alive(child)  # the killed child is gone, and a successor is already waiting
+    (successor,) = engines._idle
+    assert successor.process.pid != child and successor.process.is_alive()
+    assert engines.run(conversion(photo), lambda *_: None, time.monotonic() + 60).width == 64
+    assert engines._idle == [successor]
 
 
 def test_what_the_report_callback_raises_stops_the_child(pool, bomb):
