@@ -15,7 +15,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from django.db.models import F
 from django.utils import timezone
 
-from . import engine, events
+from . import engine, engine_process, events
 from .models import Sketch
 from .storage import ObjectMissing, StorageError, get_storage
 
@@ -149,39 +149,62 @@ def release_for_retry(sketch: Sketch, reason: str) -> None:
     events.publish(sketch)
 
 
+class SourceChanged(Exception):
+    """The stored original is no longer the file that confirm checked."""
+
+
+def read_original(sketch: Sketch) -> bytes:
+    """The upload's bytes, provided they are still what confirm checked (size and ETag)."""
+    storage = get_storage()
+    upload = sketch.upload
+    info = storage.head(upload.key)
+    if (upload.size is not None and info.size != upload.size) or (upload.etag and info.etag != upload.etag):
+        raise SourceChanged()
+    data = storage.read(upload.key)
+    if upload.size is not None and len(data) != upload.size:
+        raise SourceChanged()  # replaced between the HEAD and the read
+    return data
+
+
 def render_sketch(sketch: Sketch, progress: Progress) -> None:
     storage = get_storage()
     options = RenderOptions.from_sketch(sketch)
     progress.stage("download")
-    data = storage.read(sketch.upload.key)
+    data = read_original(sketch)
     progress.stage("decode")
-    image = engine.decode(data, settings.MAX_IMAGE_PIXELS)
-    del data
-    progress.stage("render")
-    drawing = engine.render(
-        image,
-        sketch.style,
-        sketch.method,
+    conversion = engine_process.Conversion(
+        data=data,
+        style=sketch.style,
+        method=sketch.method,
         strength=options.strength,
         detail=options.detail,
         seed=options.seed,
-        progress=lambda fraction, _stage: progress.stage("render", fraction),
+        format=options.format,
+        quality=options.quality,
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        thumbnail_side=THUMBNAIL_SIDE,
     )
-    del image
-    progress.stage("encode")
-    encoded = engine.encode(drawing, options.format, options.quality)
-    preview = engine.encode(engine.thumbnail(drawing, THUMBNAIL_SIDE), "jpeg", 82)
-    height, width = drawing.shape[:2]
-    del drawing
+    del data
+    # In a child process that is killed at the deadline: a long C call cannot outlive TASK_TIMEOUT.
+    converted = engine_process.pool().run(conversion, progress.stage, progress.deadline)
+    del conversion
     progress.stage("upload")
     extension = "jpg" if options.format == "jpeg" else options.format
     # A fresh name per run: a duplicate run cleaning up after itself never deletes the winner's file.
     result_key = f"results/{sketch.owner_id}/{sketch.pk}-{uuid.uuid4().hex[:8]}.{extension}"
     thumbnail_key = result_key.rsplit(".", 1)[0] + "-thumb.jpg"
-    storage.write(result_key, encoded, engine.MIME_TYPES[options.format])
-    storage.write(thumbnail_key, preview, "image/jpeg")
-    stored = {"size": len(encoded), "thumbnail_key": thumbnail_key, "thumbnail_size": len(preview)}
-    if not finish(sketch, result_key=result_key, width=width, height=height, **stored):
+    storage.write(result_key, converted.encoded, engine.MIME_TYPES[options.format])
+    storage.write(thumbnail_key, converted.preview, "image/jpeg")
+    done = finish(
+        sketch,
+        result_key=result_key,
+        size=len(converted.encoded),
+        width=converted.width,
+        height=converted.height,
+        thumbnail_key=thumbnail_key,
+        thumbnail_size=len(converted.preview),
+    )
+    if not done:
         # Deleted or cancelled while we worked: leave nothing behind.
         storage.delete(result_key)
         storage.delete(thumbnail_key)
@@ -203,11 +226,19 @@ def run_sketch(sketch_id: str) -> str:
     except Cancelled:
         logger.info("sketch %s was cancelled while running", sketch.pk, extra=log)
         return "cancelled"
-    except (TimedOut, JobTimeoutException):
+    except (TimedOut, engine_process.DeadlineExceeded, JobTimeoutException):
         fail(sketch.pk, f"The conversion timed out after {settings.TASK_TIMEOUT} s.")
         return "timed out"
     except ObjectMissing:
         fail(sketch.pk, "The original photo is no longer in storage; upload it again.")
+        return "failed"
+    except SourceChanged:
+        logger.warning("sketch %s: the stored original changed after confirm", sketch.pk, extra=log)
+        fail(sketch.pk, "The original photo was changed in storage after it was confirmed; upload it again.")
+        return "failed"
+    except engine_process.EngineCrashed as exc:
+        logger.error("sketch %s: %s", sketch.pk, exc, extra=log)
+        fail(sketch.pk, "The conversion process stopped unexpectedly (the image may need more memory than this server has).")
         return "failed"
     except StorageError as exc:
         logger.warning("sketch %s: storage error, will retry: %s", sketch.pk, exc, extra=log)

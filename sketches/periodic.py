@@ -22,7 +22,7 @@ def run_once() -> None:
 
 
 def loop(interval: float, stop: threading.Event) -> None:
-    from .services import sweep_stale_uploads
+    from .services import sweep_orphan_objects, sweep_stale_uploads
 
     last_sweep = 0.0
     while not stop.wait(interval):
@@ -30,6 +30,7 @@ def loop(interval: float, stop: threading.Event) -> None:
             run_once()
             if time.monotonic() - last_sweep > SWEEP_EVERY.total_seconds():
                 sweep_stale_uploads()
+                sweep_orphan_objects()
                 last_sweep = time.monotonic()
         except Exception:  # a database or Redis outage: try again next round
             logger.warning("periodic reconcile failed", exc_info=True)

@@ -22,6 +22,10 @@ RETRY_INTERVALS = [5, 15, 30, 60, 60, 60]
 # a signal that may land anywhere (inside a database call, say), is only the backstop for a job
 # stuck in one long C call, so it fires a little later.
 HARD_TIMEOUT_GRACE = 15
+# A busy RQ worker renews its job's heartbeat this often (sketches.worker); a started job whose
+# heartbeat is older than JOB_SILENCE_LIMIT has lost its worker (kill -9, a lost machine).
+JOB_HEARTBEAT_INTERVAL = 5
+JOB_SILENCE_LIMIT = 20
 
 
 # ----------------------------------------------------------------------------- RQ
@@ -78,14 +82,20 @@ def _rq_cancel(task_id: str) -> None:
 
 
 def rq_job_state(task_id: str) -> str | None:
-    """The RQ status of a job, or None when Redis no longer knows it."""
+    """The RQ status of a job ("dead" for a started job whose worker went silent), or None when
+    Redis no longer knows it."""
+    from datetime import UTC, datetime
+
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
     try:
-        return str(Job.fetch(task_id, connection=rq_queue().connection).get_status(refresh=True).value)
+        job = Job.fetch(task_id, connection=rq_queue().connection)
     except NoSuchJobError:
         return None
+    state = str(job.get_status(refresh=False).value)
+    silent = job.last_heartbeat is not None and (datetime.now(UTC) - job.last_heartbeat).total_seconds() > JOB_SILENCE_LIMIT
+    return "dead" if state == "started" and silent else state
 
 
 # ----------------------------------------------------------------------------- in-process
@@ -93,9 +103,14 @@ class InProcessWorker:
     """A small thread pool standing in for RQ when there is no Redis."""
 
     def __init__(self, threads: int):
+        from . import engine_process
+
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sketch-worker")
         self.lock = threading.Lock()
         self.pending: set[str] = set()
+        # The threads only supervise: each job's engine work runs in a killable child process.
+        # Start one now so that the first job does not wait for its imports.
+        engine_process.pool().warm(1)
 
     def submit(self, task_id: str, sketch_id: str) -> None:
         with self.lock:
@@ -153,7 +168,11 @@ def cancel(task_id: str) -> None:
 
 
 def job_is_alive(task_id: str) -> bool | None:
-    """True if the job is waiting or running, False if it is gone or dead, None if unknown."""
+    """True if the job is waiting or running, False if it is gone or dead, None if unknown.
+
+    Running means its worker still answers for it: the in-process worker holds it, or the RQ
+    worker renewed its heartbeat within ``JOB_SILENCE_LIMIT``.
+    """
     if settings.USE_INPROCESS_WORKER:
         return inprocess_worker().knows(task_id)
     try:

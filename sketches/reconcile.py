@@ -71,8 +71,9 @@ def reconcile(now=None) -> Report:
                 if jobs.fail(sketch.pk, f"The conversion timed out after {settings.TASK_TIMEOUT} s."):
                     queue.cancel(sketch.task_id)
                     report.failed.append(str(sketch.pk))
-            elif now - sketch.updated_at > stale_after and alive is not None:
-                # A running job saves a heartbeat every few seconds; silence means its worker died.
+            elif now - sketch.updated_at > stale_after and alive is False:
+                # A running job saves a heartbeat every few seconds; silence, with a queue that no
+                # longer runs it, means its worker died. A job still running is never run twice.
                 _requeue(sketch, report, "The worker stopped while converting this sketch")
         elif alive is False and now - sketch.updated_at > ENQUEUE_GRACE:
             _requeue(sketch, report, "The job was lost from the queue")

@@ -142,6 +142,28 @@ def get_upload(user, upload_id) -> Upload:
     return upload
 
 
+UPLOAD_CLOSED_MESSAGE = "This upload form has already been used{why}; ask for a new one (POST /api/upload/presigned-url)."
+
+
+def check_upload_open(key: str) -> None:
+    """An upload form writes once: only while its upload is pending and nothing is stored yet.
+
+    Raises ``Conflict`` otherwise. The signed form stays valid for its whole expiry, so without
+    this a replay could replace a confirmed photo behind the checks, or write a file no row
+    points to after the upload was deleted.
+    """
+    status = Upload.objects.filter(key=key).values_list("status", flat=True).first()
+    if status is None:
+        raise Conflict(UPLOAD_CLOSED_MESSAGE.format(why=" and its upload no longer exists"), "upload_closed")
+    if status != Upload.Status.PENDING:
+        raise Conflict(UPLOAD_CLOSED_MESSAGE.format(why=f" and its upload is {status}"), "upload_closed")
+    try:
+        get_storage().head(key)
+    except ObjectMissing:
+        return
+    raise Conflict(UPLOAD_CLOSED_MESSAGE.format(why=": a file was already sent with it"), "upload_closed")
+
+
 def _reject(upload: Upload, message: str, code: str):
     storage = get_storage()
     try:
@@ -253,6 +275,49 @@ def sweep_stale_uploads(older_than: timedelta = timedelta(days=1)) -> int:
             logger.warning("could not delete stale upload %s", upload.key, exc_info=True)
             continue
         upload.delete()
+        count += 1
+    return count
+
+
+ORPHAN_PREFIXES = ("uploads/", "results/")
+
+
+def sweep_orphan_objects(older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete stored objects that no row points to, once they are older than ``older_than``.
+
+    A result is stored a moment before its sketch row records it, and a failed delete leaves
+    its object behind: the age keeps the first safe, the sweep cleans up the second.
+    """
+    cutoff = timezone.now() - older_than
+    storage, count = get_storage(), 0
+    for prefix in ORPHAN_PREFIXES:
+        batch = []
+        for item in storage.objects_under(prefix):
+            if item.modified < cutoff:
+                batch.append(item.key)
+            if len(batch) == 500:
+                count += _delete_unreferenced(storage, batch)
+                batch = []
+        count += _delete_unreferenced(storage, batch)
+    return count
+
+
+def _delete_unreferenced(storage, keys: list[str]) -> int:
+    if not keys:
+        return 0
+    referenced = set(Upload.objects.filter(key__in=keys).values_list("key", flat=True))
+    for field in ("result_key", "thumbnail_key"):
+        referenced.update(Sketch.objects.filter(**{f"{field}__in": keys}).values_list(field, flat=True))
+    count = 0
+    for key in keys:
+        if key in referenced:
+            continue
+        try:
+            storage.delete(key)
+        except StorageError:
+            logger.warning("could not delete orphan object %s", key, exc_info=True)
+            continue
+        logger.info("deleted orphan object %s (no row points to it)", key)
         count += 1
     return count
 

@@ -6,12 +6,15 @@ to ``url``, and downloads from a URL that expires.
 """
 
 import contextvars
+import hashlib
 import logging
 import os
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -42,6 +45,12 @@ class ObjectInfo:
     size: int
     etag: str
     content_type: str
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    modified: datetime
 
 
 @dataclass(frozen=True)
@@ -95,12 +104,15 @@ class LocalStorage:
         return policy
 
     def head(self, key: str) -> ObjectInfo:
-        path = self._path(key)
+        """Size and ETag. The ETag is the MD5 of the content, as S3's for a single-part upload:
+        the same bytes written again keep it, other bytes of the same size do not."""
         try:
-            stat = path.stat()
+            with open(self._path(key), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                etag = hashlib.file_digest(handle, "md5").hexdigest()
         except FileNotFoundError:
             raise ObjectMissing(key) from None
-        return ObjectInfo(size=stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}", content_type="")
+        return ObjectInfo(size=size, etag=etag, content_type="")
 
     def read(self, key: str, length: int | None = None) -> bytes:
         try:
@@ -116,8 +128,12 @@ class LocalStorage:
         temporary.write_bytes(data)
         os.replace(temporary, path)  # readers never see half a file
 
-    def write_stream(self, key: str, chunks, max_size: int) -> int:
-        """Store an upload's chunks; refuse (and leave nothing) past ``max_size``."""
+    def write_stream(self, key: str, chunks, max_size: int, *, exclusive: bool = False) -> int:
+        """Store an upload's chunks; refuse (and leave nothing) past ``max_size``.
+
+        ``exclusive``: raise ``FileExistsError`` (and leave the stored file as it is) if the key
+        already holds a file, checked atomically when the file is put in place.
+        """
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".part")
@@ -129,7 +145,10 @@ class LocalStorage:
                     if size > max_size:
                         raise ValueError("too large")
                     handle.write(chunk)
-            os.replace(temporary, path)
+            if exclusive:
+                os.link(temporary, path)  # fails if the path exists, unlike a rename
+            else:
+                os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
         return size
@@ -139,6 +158,19 @@ class LocalStorage:
             self._path(key).unlink(missing_ok=True)
         except ObjectMissing:
             pass
+
+    def objects_under(self, prefix: str) -> Iterator[StoredObject]:
+        """Every stored object whose key starts with ``prefix`` (a folder such as ``uploads/``)."""
+        base = self.root / prefix
+        if not base.is_dir():
+            return
+        for path in base.rglob("*"):
+            try:
+                if path.is_file():
+                    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                    yield StoredObject(path.relative_to(self.root).as_posix(), modified)
+            except FileNotFoundError:  # removed while we walked
+                continue
 
     def download_url(self, key: str, filename: str) -> str:
         token = signing.dumps({"key": key, "filename": filename}, salt=DOWNLOAD_SALT, compress=True)
@@ -276,6 +308,17 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=key)
+
+    def objects_under(self, prefix: str) -> Iterator[StoredObject]:
+        """Every stored object whose key starts with ``prefix``, a page of 1,000 at a time."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield StoredObject(item["Key"], item["LastModified"])
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"S3 list of {prefix} failed: {exc}") from exc
 
     def download_url(self, key: str, filename: str) -> str:
         return self.client.generate_presigned_url(

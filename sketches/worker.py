@@ -19,6 +19,10 @@ RQ's forking worker, plus:
   another worker, or this one's successor, takes it from the start. If the process is killed
   before even that, the reconciler of any other worker re-enqueues the sketch once its progress
   heartbeat has gone quiet (``SKETCH_STALE_AFTER``).
+* **A job heartbeat every few seconds** (``JOB_HEARTBEAT_INTERVAL``, RQ's default is 30 s),
+  renewed by this parent process while the work horse converts: the reconciler tells a job that
+  is still running (never re-queued) from one whose worker died (re-queued within
+  ``JOB_SILENCE_LIMIT``).
 * **Log context.** In the work horse every log line of a run, RQ's own included, carries the
   job id and the id of the request that created the sketch.
 * **An optional HTTP listener** (``WORKER_HEALTH_PORT``) for platforms that want one: a Cloud Run
@@ -84,7 +88,10 @@ def serve_health(worker: "SketchWorker", port: int) -> ThreadingHTTPServer:
 
 class SketchWorker(Worker):
     def __init__(self, *args, **kwargs):
+        from .queue import JOB_HEARTBEAT_INTERVAL
+
         kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        kwargs.setdefault("job_monitoring_interval", JOB_HEARTBEAT_INTERVAL)
         super().__init__(*args, **kwargs)
         self._hand_back_timer: threading.Timer | None = None
         self._handing_back: str | None = None

@@ -46,9 +46,12 @@ The browsable API (open any `/api/...` URL in a logged-in browser) uses the same
    (or `201`), or an S3-style XML error such as `EntityTooLarge` or `AccessDenied` (expired).
    A local upload body over `MAX_FILE_SIZE` + 64 KB is refused before it is read: `413
    request_too_large`.
+   A form takes one file: `/api/upload/local` answers `409 UploadClosed` once a file was sent
+   with it or its upload was confirmed, rejected or deleted; ask for a new form instead.
 3. `POST /api/upload/confirm` with `{upload_id}`: the server checks what arrived (size, the real
-   image type from its bytes, the pixel count) and answers `200` with the upload, or `400` with
-   the reason (and deletes the file).
+   image type from its bytes, the pixel count, and for a JPEG at most 100 progressive scans) and
+   answers `200` with the upload, or `400` with the reason (and deletes the file). The sketch
+   job later uses the file only if its size and ETag are still what confirm recorded.
 4. `POST /api/sketch/create` with `{upload_id, style, method, options}` → `202` and the sketch,
    `status: "queued"`. `options`: `strength` and `detail` (0–1, default 0.5), `seed`, `format`
    (`png`, `jpeg`, `webp`) and `quality`. One upload can be drawn many times, in any style.

@@ -255,6 +255,11 @@ def local_upload(request):
         policy = storage.verify_upload_policy(request.POST)
     except PermissionError as exc:
         return _s3_style_error(403, "AccessDenied", str(exc))
+    try:
+        # 409, not 403: the form is genuine, but the upload it was made for takes no more files.
+        services.check_upload_open(policy["key"])
+    except services.ServiceError as exc:
+        return _s3_style_error(exc.status, "UploadClosed", exc.message)
     upload = request.FILES.get("file")
     if upload is None:
         return _s3_style_error(400, "InvalidArgument", "The form must carry the file in a field named 'file'.")
@@ -263,9 +268,13 @@ def local_upload(request):
             400, "EntityTooLarge" if upload.size else "EntityTooSmall", "The file's size is outside the allowed range."
         )
     try:
-        storage.write_stream(policy["key"], upload.chunks(), policy["max_size"])
+        storage.write_stream(policy["key"], upload.chunks(), policy["max_size"], exclusive=True)
     except ValueError:
         return _s3_style_error(400, "EntityTooLarge", "The file's size is outside the allowed range.")
+    except FileExistsError:  # a concurrent post with the same form stored its file first
+        return _s3_style_error(
+            409, "UploadClosed", services.UPLOAD_CLOSED_MESSAGE.format(why=": a file was already sent with it")
+        )
     return HttpResponse(status=204)
 
 

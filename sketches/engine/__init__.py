@@ -10,12 +10,13 @@ import os
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(50_000_000))
 
 from .catalog import METHODS, STYLES
-from .decode import DEFAULT_MAX_PIXELS, decode, probe
+from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS, decode, probe
 from .encode import MIME_TYPES, encode
 from .errors import (
     CorruptImage,
     EngineError,
     ImageError,
+    ImageTooComplex,
     ImageTooLarge,
     InvalidParameter,
     UnsupportedImage,
@@ -25,12 +26,14 @@ from .thumbnail import thumbnail
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_SCANS",
     "METHODS",
     "MIME_TYPES",
     "STYLES",
     "CorruptImage",
     "EngineError",
     "ImageError",
+    "ImageTooComplex",
     "ImageTooLarge",
     "InvalidParameter",
     "UnsupportedImage",

@@ -8,6 +8,7 @@ header, before any decoder allocates pixels.
 from __future__ import annotations
 
 import io
+import re
 import struct
 from dataclasses import dataclass
 
@@ -15,9 +16,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .errors import CorruptImage, ImageTooLarge, UnsupportedImage
+from .errors import CorruptImage, ImageTooComplex, ImageTooLarge, UnsupportedImage
 
 DEFAULT_MAX_PIXELS = 50_000_000
+# Each scan of a progressive JPEG makes libjpeg walk every coefficient of the image again, so a
+# small file that repeats one scan thousands of times costs a minute of CPU. Cameras, phones,
+# libjpeg, Pillow and OpenCV write 1 (baseline) to about 12 scans; libjpeg-turbo's own tools
+# offer the same brake (-maxscans).
+DEFAULT_MAX_SCANS = 100
 
 UNSUPPORTED_MESSAGE = "This file is not a supported image (JPEG, PNG, WebP, GIF or HEIC)."
 CORRUPT_MESSAGE = "The image file is damaged or incomplete."
@@ -36,6 +42,9 @@ _HEIF_BRANDS = _HEIC_BRANDS | {b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 # SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) sit in the same range.
 _JPEG_SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# In entropy-coded data 0xFF is always followed by a stuffed 0x00 or a restart marker (D0-D7);
+# anything else after 0xFF is the next marker segment.
+_JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}
 
 
@@ -58,28 +67,30 @@ class ImageInfo:
         return self.width * self.height
 
 
-def probe(data: bytes) -> ImageInfo:
+def probe(data: bytes, max_scans: int = DEFAULT_MAX_SCANS) -> ImageInfo:
     """Identify the format from magic bytes and read the dimensions from the header only.
 
     Works on a prefix of the file. 64 KiB is enough for typical JPEGs including their
     EXIF block; a large ICC profile or XMP packet can push the JPEG frame header further
     (256 KiB covers nearly everything). HEIF needs its ``meta`` box, which phones write
     at the start. If the header is not inside ``data``, raises ``CorruptImage``; anything
-    that is not an allow-listed format raises ``UnsupportedImage``.
+    that is not an allow-listed format raises ``UnsupportedImage``. A JPEG with more than
+    ``max_scans`` scans in ``data`` raises ``ImageTooComplex`` (give the whole file to count
+    them all).
     """
-    return _probe(bytes(data))[0]
+    return _probe(bytes(data), max_scans)[0]
 
 
-def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, max_scans: int = DEFAULT_MAX_SCANS) -> np.ndarray:
     """Decode an uploaded image to an RGB ``uint8`` array (H, W, 3), C-contiguous.
 
     EXIF orientation is applied, transparency is composited on white, 16-bit and
     grayscale/palette/CMYK images become 8-bit RGB, animations yield their first frame.
-    Raises ``ImageTooLarge`` (from the header, before decoding), ``UnsupportedImage``
-    or ``CorruptImage``.
+    Raises ``ImageTooLarge`` (from the header, before decoding), ``ImageTooComplex`` (a JPEG
+    of more than ``max_scans`` scans), ``UnsupportedImage`` or ``CorruptImage``.
     """
     data = bytes(data)  # no copy for bytes; also accepts bytearray/memoryview
-    info, orientation = _probe(data)
+    info, orientation = _probe(data, max_scans)
     if info.pixels > max_pixels:
         raise ImageTooLarge(
             f"The image is {info.width}x{info.height} pixels "
@@ -102,13 +113,19 @@ def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
 # --- header parsing ---------------------------------------------------------------------
 
 
-def _probe(data: bytes) -> tuple[ImageInfo, int]:
+def _probe(data: bytes, max_scans: int) -> tuple[ImageInfo, int]:
     """Return the header info and, for JPEG, the EXIF orientation (1 when unknown)."""
     fmt = _sniff(data)
     orientation = 1
     try:
         if fmt == "jpeg":
             width, height, orientation = _jpeg_header(data)
+            scans = _jpeg_scans(data, max_scans)
+            if scans > max_scans:
+                raise ImageTooComplex(
+                    f"This JPEG has more than {max_scans} progressive scans (photos have about 10), "
+                    "which would take minutes to decode. Save it again as a standard JPEG or as PNG and upload that."
+                )
         elif fmt == "png":
             width, height = _png_header(data)
         elif fmt == "gif":
@@ -168,6 +185,37 @@ def _jpeg_header(data: bytes) -> tuple[int, int, int]:
         if marker == 0xE1 and segment.startswith(b"Exif\0\0"):
             orientation = _exif_orientation(segment[6:])
         pos += length
+
+
+def _jpeg_scans(data: bytes, limit: int) -> int:
+    """Count the start-of-scan markers in ``data``; stops counting once past ``limit``.
+
+    Walks the marker segments and skips each scan's entropy-coded data, so bytes inside
+    EXIF, ICC or comment segments are never taken for markers. A cut-off file counts the
+    scans present.
+    """
+    pos, scans = 2, 0
+    try:
+        while data[pos] == 0xFF:  # anything else here is damage the decoder will report
+            while data[pos] == 0xFF:
+                pos += 1
+            marker = data[pos]
+            pos += 1
+            if marker == 0xD9:  # end of image
+                break
+            if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+                continue
+            (length,) = struct.unpack_from(">H", data, pos)
+            pos += length
+            if marker == 0xDA:
+                scans += 1
+                found = _JPEG_NEXT_MARKER.search(data, pos)
+                if scans > limit or found is None:
+                    break
+                pos = found.start()
+    except (IndexError, struct.error):
+        pass  # the end of a prefix or of a cut-off file
+    return scans
 
 
 def _exif_orientation(tiff: bytes) -> int:

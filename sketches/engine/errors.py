@@ -31,6 +31,12 @@ class ImageTooLarge(ImageError):
     code = "image_too_large"
 
 
+class ImageTooComplex(ImageError):
+    """The image would cost far more CPU to decode than its size suggests (a JPEG scan bomb)."""
+
+    code = "image_too_complex"
+
+
 class InvalidParameter(EngineError, ValueError):
     """Unknown style, method, output format or a parameter out of range."""
 

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 from sketches.engine.decode import (
     CORRUPT_MESSAGE,
     DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_SCANS,
     UNSUPPORTED_MESSAGE,
     ImageInfo,
     decode,
@@ -26,6 +27,7 @@ from sketches.engine.decode import (
 from sketches.engine.errors import (
     CorruptImage,
     ImageError,
+    ImageTooComplex,
     ImageTooLarge,
     UnsupportedImage,
 )
@@ -524,3 +526,83 @@ def test_default_limit():
     assert probe(crafted_png(10_000, 5_000)).width == 10_000  # probe has no limit
     with pytest.raises(ImageTooLarge):
         decode(crafted_png(10_000, 5_001))
+
+
+# --- progressive-JPEG scan bombs ----------------------------------------------------------
+
+
+def _scans(data: bytes) -> int:
+    return decode_module._jpeg_scans(data, 10**9)
+
+
+def _progressive(encoder: str, rgb: np.ndarray) -> bytes:
+    if encoder == "opencv":
+        ok, encoded = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+        assert ok
+        return encoded.tobytes()
+    mode = "L" if encoder == "pillow-grey" else "RGB"
+    return image_bytes(Image.fromarray(rgb).convert(mode), "JPEG", progressive=True, optimize=encoder == "pillow-optimized")
+
+
+@pytest.mark.parametrize("encoder", ["opencv", "pillow", "pillow-optimized", "pillow-grey"])
+def test_progressive_jpegs_as_encoders_write_them_are_accepted(encoder, rgb_image):
+    data = _progressive(encoder, rgb_image)
+    assert 2 <= _scans(data) <= 12
+    assert probe(data).format == "jpeg"
+    assert decode(data).shape == rgb_image.shape
+
+
+@pytest.mark.parametrize("name", ["volna-beach.jpg", "colorful-cups.jpg", "forest-path.jpg", "evening-glow.jpg"])
+def test_real_photos_have_few_scans(photos_dir, name):
+    data = (photos_dir / name).read_bytes()
+    assert 1 <= _scans(data) <= 12
+    probe(data)
+
+
+def test_a_scan_bomb_is_refused_by_probe_in_milliseconds():
+    from tests.support.scan_bomb import scan_bomb
+
+    bomb = scan_bomb(7000, 7000, 10_000)  # the attack: 941 KB, about a minute of CPU to decode
+    assert len(bomb) < 1_000_000 and _scans(bomb) == 10_000
+    started = time.perf_counter()
+    with pytest.raises(ImageTooComplex) as refused:
+        probe(bomb)
+    assert time.perf_counter() - started < 0.05
+    assert str(refused.value) == (
+        f"This JPEG has more than {DEFAULT_MAX_SCANS} progressive scans (photos have about 10), "
+        "which would take minutes to decode. Save it again as a standard JPEG or as PNG and upload that."
+    )
+    assert refused.value.code == "image_too_complex" and isinstance(refused.value, ImageError)
+    started = time.perf_counter()
+    with pytest.raises(ImageTooComplex):
+        decode(bomb)
+    assert time.perf_counter() - started < 0.05
+
+
+def test_the_scan_limit_is_inclusive():
+    from tests.support.scan_bomb import scan_bomb
+
+    assert decode(scan_bomb(64, 48, DEFAULT_MAX_SCANS)).shape == (48, 64, 3)
+    with pytest.raises(ImageTooComplex):
+        probe(scan_bomb(64, 48, DEFAULT_MAX_SCANS + 1))
+    assert probe(scan_bomb(64, 48, 500), max_scans=500).width == 64
+
+
+def test_marker_bytes_inside_metadata_are_not_scans(rgb_image):
+    """FF DA inside an APP segment (EXIF, ICC, XMP can hold any bytes) is data, not a scan."""
+    data = image_bytes(rgb_image, "JPEG")
+    junk = b"\xff\xda\x00\x02" * 5000
+    app = b"\xff\xe2" + struct.pack(">H", len(junk) + 2) + junk
+    stuffed = data[:2] + app + data[2:]
+    assert _scans(stuffed) == 1
+    assert decode(stuffed).shape == rgb_image.shape
+
+
+def test_scans_are_counted_in_a_prefix_too():
+    from tests.support.scan_bomb import scan_bomb
+
+    bomb = scan_bomb(640, 480, 5000)
+    with pytest.raises(ImageTooComplex):
+        probe(bomb[: 64 * 1024])
+    good = scan_bomb(640, 480, 10)
+    assert probe(good[: len(good) // 2]).width == 640  # a cut-off file counts what is there

@@ -58,17 +58,18 @@ def enqueued(monkeypatch):
 
 @pytest.fixture
 def renders(monkeypatch):
-    """Count calls of the engine's render."""
-    from sketches import engine
+    """Count the conversions handed to the engine's child processes."""
+    from sketches import engine_process
 
     calls = []
-    real = engine.render
+    pool = engine_process.pool()
+    real = pool.run
 
-    def counting(*args, **kwargs):
-        calls.append(args[1:3])
-        return real(*args, **kwargs)
+    def counting(job, report, deadline):
+        calls.append((job.style, job.method))
+        return real(job, report, deadline)
 
-    monkeypatch.setattr(engine, "render", counting)
+    monkeypatch.setattr(pool, "run", counting)
     return calls
 
 
@@ -154,11 +155,36 @@ def test_progress_is_saved_then_published_and_never_decreases(user, enqueued, mo
 def test_bad_image_fails_at_once_with_a_reason(user, enqueued):
     good = image_bytes(400, 300, "JPEG", quality=90)
     upload = confirmed_upload(user, good)
-    get_storage().write(upload.key, good[: len(good) // 2], "image/jpeg")  # replaced behind confirm's back
+    storage = get_storage()
+    storage.write(upload.key, good[: len(good) // 2], "image/jpeg")
+    # A file that passed confirm (its size and ETag recorded as they are now) but does not decode.
+    info = storage.head(upload.key)
+    Upload.objects.filter(pk=upload.pk).update(size=info.size, etag=info.etag)
     sketch = new_sketch(user, upload)
     assert jobs.run_sketch(str(sketch.pk)) == "failed"
     sketch.refresh_from_db()
     assert sketch.status == "failed" and "damaged or incomplete" in sketch.error and sketch.attempts == 1
+
+
+SOURCE_CHANGED = "The original photo was changed in storage after it was confirmed; upload it again."
+
+
+@pytest.mark.parametrize("change", ["other-size", "same-size"])
+def test_an_original_replaced_after_confirm_fails_with_a_reason(user, enqueued, renders, change):
+    good = image_bytes(400, 300, "JPEG", quality=90)
+    upload = confirmed_upload(user, good)
+    storage = get_storage()
+    if change == "other-size":
+        replacement = b"<html><script>alert(1)</script></html>"
+    else:  # same length, other bytes (and so another ETag)
+        replacement = image_bytes(400, 300, "JPEG", color=(9, 9, 9), quality=90)[: len(good)].ljust(len(good), b"\0")
+        assert replacement != good and len(replacement) == len(good)
+    storage.write(upload.key, replacement, "image/jpeg")
+    sketch = new_sketch(user, upload)
+    assert jobs.run_sketch(str(sketch.pk)) == "failed"
+    sketch.refresh_from_db()
+    assert (sketch.status, sketch.error, sketch.attempts) == ("failed", SOURCE_CHANGED, 1)
+    assert renders == []  # refused before any decoding
 
 
 def test_missing_original_fails_with_a_reason(user, enqueued):
@@ -385,6 +411,18 @@ def test_reconciler_requeues_a_dead_workers_sketch(user, enqueued, settings):
     assert jobs.run_sketch(str(sketch.pk)) == "completed"
     sketch.refresh_from_db()
     assert sketch.attempts == 2
+
+
+def test_reconciler_never_requeues_a_job_that_is_still_running(user, enqueued, settings):
+    """A silent row whose job the queue still runs (a long decode, a slow database) stays as it is."""
+    sketch = new_sketch(user)
+    jobs.claim(str(sketch.pk))
+    _age(sketch, settings.SKETCH_STALE_AFTER + 5, started=timezone.now() - timedelta(seconds=settings.SKETCH_STALE_AFTER + 5))
+    enqueued.alive[sketch.task_id] = True
+    report = reconcile.reconcile()
+    sketch.refresh_from_db()
+    assert (str(report), sketch.status, sketch.attempts) == ("requeued 0, failed 0", "processing", 1)
+    assert enqueued.enqueued == []
 
 
 def test_reconciler_gives_up_after_max_attempts(user, enqueued, settings):
