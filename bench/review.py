@@ -2,6 +2,7 @@
 
     python bench/review.py make  [--out var/review] [--photos a.jpg,b.png] [--width 1600] [--seed N]
     python bench/review.py score ANSWERS [--out var/review]
+    python bench/review.py reveal [--out var/review] [--docs docs/looks]
 
 ``make`` renders the 21 looks of every photo in tests/photos (or of --photos, paths or names),
 shuffles them per photo and numbers them. It writes, under OUT/sheets/ (give only this folder to
@@ -14,7 +15,8 @@ a reviewer):
 - ``ANSWERS.txt``: the form to fill in, one line ``<photo> <NN> <medium>`` per tile.
 
 and the key to OUT/key.json, which the reviewer must not see. ``score`` compares a filled-in form
-with the key and prints the score per photo and every miss with what the reviewer called it.
+with the key and prints the score per photo and every miss with what the reviewer called it;
+``reveal`` then writes one labelled sheet of 100 % crops per photo (for docs/LOOKS.md).
 Media: pencil, charcoal, watercolor, ink, pastel, oil, acrylic, or photo (a filtered photograph).
 """
 
@@ -177,6 +179,33 @@ def score(args: argparse.Namespace) -> None:
     print(f"all photos: {right}/{total}")
 
 
+def reveal(args: argparse.Namespace) -> None:
+    """After scoring: one labelled sheet of 100 % crops per photo (smooth | detail), in look order."""
+    out = Path(args.out)
+    key = json.loads((out / "key.json").read_text())["looks"]
+    docs = Path(args.docs)
+    docs.mkdir(parents=True, exist_ok=True)
+    half = CROP // 4  # the middle of each crop, still at 100 %: keeps the docs small
+    for photo, tiles in key.items():
+        by_look = {look: number for number, look in tiles.items()}
+        cells = []
+        for style in STYLE_IDS:
+            for method in METHOD_IDS:
+                number = by_look[f"{style}/{method}"]
+                pair = []
+                for kind in ("smooth", "detail"):
+                    crop = cv2.cvtColor(cv2.imread(str(out / "sheets" / photo / f"crop-{kind}-{number}.png")), cv2.COLOR_BGR2RGB)
+                    c = crop.shape[0] // 2
+                    pair.append(crop[c - half : c + half, c - half : c + half])
+                cell = np.hstack(pair)
+                strip = np.full((24, cell.shape[1], 3), 255, np.uint8)
+                cv2.putText(strip, f"{style}/{method}", (6, 17), FONT, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+                cells.append(np.vstack([cell, strip]))
+        path = docs / f"crops-{photo}.jpg"
+        write_rgb(path, sheet(cells, columns=len(METHOD_IDS)), quality=82)
+        print(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +219,10 @@ def main() -> None:
     p_score.add_argument("answers")
     p_score.add_argument("--out", default=str(ROOT / "var" / "review"))
     p_score.set_defaults(func=score)
+    p_reveal = sub.add_parser("reveal", help="after scoring: labelled sheets of 100 %% crops per photo, e.g. for docs/LOOKS.md")
+    p_reveal.add_argument("--out", default=str(ROOT / "var" / "review"))
+    p_reveal.add_argument("--docs", default=str(ROOT / "docs" / "looks"))
+    p_reveal.set_defaults(func=reveal)
     args = parser.parse_args()
     args.func(args)
 
