@@ -194,8 +194,10 @@ def _layer(
     ix = np.clip((x * (sw / cw)).astype(int), 0, sw - 1)
     iy = np.clip((y * (sh / ch)).astype(int), 0, sh - 1)
     col = chalk[iy, ix]
-    # each stick is a little different: lightness and hue vary from stroke to stroke
-    col = col * (1.0 + rng.normal(0.0, jitter, (n, 1))) + rng.normal(0.0, jitter * 0.3, (n, 3))
+    # each stick is a little different: lightness varies from stroke to stroke, hue only a
+    # little and in proportion to the colour (an offset would scatter coloured confetti over
+    # the darks, where it outweighs the colour itself)
+    col = col * (1.0 + rng.normal(0.0, jitter, (n, 1)) + rng.normal(0.0, jitter * 0.2, (n, 3)))
     col = np.clip(col, 0.0, 1.0)
     lum = col @ np.array([0.299, 0.587, 0.114])
     press = np.clip(0.76 + 0.24 * lum + rng.normal(0.0, 0.04, n), 0.6, 1.0)
