@@ -13,7 +13,8 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from .middleware import user_from_access_token
 
@@ -21,13 +22,42 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
 
-def origin_allowed(origin: str) -> bool:
+def origin_allowed(origin: str, own_origin: str = "") -> bool:
+    """The rule of Django's CSRF origin check: scheme, host and port all match the origin the
+    request came to (``own_origin``), the site's ``BASE_URL``, or a trusted origin (ALLOWED_ORIGINS,
+    CSRF_TRUSTED_ORIGINS and their ``https://*.example.com`` patterns). A host name alone is not
+    enough: another port of the same host is another site."""
     origin = origin.rstrip("/")
-    if origin in settings.ALLOWED_ORIGINS or origin == settings.SITE_ORIGIN:
+    if not origin or origin == "null":
+        return False
+    if origin in (own_origin, settings.SITE_ORIGIN) or origin in settings.ALLOWED_ORIGINS:
         return True
-    host = urlsplit(origin).hostname
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(origin)
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if "*" in trusted:
+            pattern = urlsplit(trusted)
+            if pattern.scheme == parts.scheme and is_same_domain(parts.netloc, pattern.netloc[1:]):
+                return True
+    return False
+
+
+def socket_origin(scope, headers) -> str:
+    """``scheme://host[:port]`` the handshake was sent to, as Django's ``request.scheme`` and
+    ``get_host()`` would read it; empty when the Host is not one of ALLOWED_HOSTS."""
+    host = headers.get("host", "")
+    domain, _port = split_domain_port(host)
     allowed_hosts = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
-    return bool(host) and validate_host(host, allowed_hosts)
+    if not domain or not validate_host(domain, allowed_hosts):
+        return ""
+    secure = scope.get("scheme") in ("wss", "https")
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        name, value = proxy_header
+        forwarded = headers.get(name.removeprefix("HTTP_").lower().replace("_", "-"), "")
+        secure = secure or forwarded.split(",", 1)[0].strip() == value
+    return f"{'https' if secure else 'http'}://{host}"
 
 
 def _headers(scope) -> dict[str, str]:
@@ -70,7 +100,7 @@ class WebSocketAuthMiddleware(BaseMiddleware):
         cookie = _cookie(headers, settings.JWT_ACCESS_COOKIE)
         if not cookie:
             return AnonymousUser(), CLOSE_UNAUTHENTICATED
-        if not origin_allowed(headers.get("origin", "")):
+        if not origin_allowed(headers.get("origin", ""), socket_origin(scope, headers)):
             return AnonymousUser(), CLOSE_FORBIDDEN_ORIGIN
         user = await database_sync_to_async(user_from_access_token)(cookie)
         return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)

@@ -52,7 +52,7 @@ class PublicAuthView(APIView):
         # a cross-site form posted here would log the victim into the attacker's account (login
         # CSRF; top-level navigations may set SameSite=Lax cookies). Non-browser clients send no Origin.
         origin = request.META.get("HTTP_ORIGIN")
-        if origin is not None and not origin_allowed(origin):
+        if origin is not None and not origin_allowed(origin, f"{request.scheme}://{request.get_host()}"):
             raise exceptions.PermissionDenied(
                 "Requests from another site are refused (Origin not allowed).", code="origin_not_allowed"
             )

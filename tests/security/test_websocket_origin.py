@@ -111,6 +111,15 @@ def test_cookie_with_foreign_origin_is_closed_4403(server, people):
     assert results == {origin: ("closed", 4403) for origin in FOREIGN_ORIGINS}
 
 
+def test_another_port_or_scheme_of_our_host_is_closed_4403(server, people):
+    """The attack: bob's cookie with ``Origin: http://127.0.0.1:9999`` got his snapshot."""
+    _, port = server
+    alice, _ = people["alice"]
+    others = ["http://127.0.0.1:9999", f"https://127.0.0.1:{port}", f"http://localhost:{port + 1}"]
+    results = {origin: outcome(port, origin=origin, cookie=access(alice)) for origin in others}
+    assert results == {origin: ("closed", 4403) for origin in others}
+
+
 def test_cookie_without_origin_is_refused(server, people):
     _, port = server
     kind, code = outcome(port, cookie=access(people["alice"][0]))
