@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,6 +23,7 @@ def _safe_next(request) -> str:
 
 
 def _logged_in_redirect(request, pair: tokens.TokenPair):
+    rotate_token(request)  # as django.contrib.auth.login does: a csrftoken planted before must not work after
     response = redirect(_safe_next(request))
     tokens.set_auth_cookies(response, pair)
     return response

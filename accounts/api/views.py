@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import logout as django_logout
-from django.middleware.csrf import get_token
+from django.middleware.csrf import get_token, rotate_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -31,9 +31,12 @@ def _as_api_error(error: services.AccountError) -> exceptions.APIException:
     return exceptions.ValidationError(exceptions.ErrorDetail(str(error), code=error.code))
 
 
-def _token_response(request, pair: tokens.TokenPair, status_code: int) -> Response:
-    # Cookie-authenticated clients need the CSRF cookie for their next unsafe request.
-    get_token(request._request)
+def _token_response(request, pair: tokens.TokenPair, status_code: int, *, new_login: bool = False) -> Response:
+    if new_login:
+        # A csrftoken planted before the login (a sibling subdomain can set cookies) must not work after it.
+        rotate_token(request._request)
+    else:
+        get_token(request._request)  # cookie-authenticated clients need it for their next unsafe request
     response = Response({"user": UserSerializer(pair.user).data, **pair.body()}, status=status_code)
     tokens.set_auth_cookies(response, pair)
     return response
@@ -79,7 +82,7 @@ class RegisterView(PublicAuthView):
             user = services.register(**data.validated_data, request=request)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        return _token_response(request, tokens.issue_pair(user), status.HTTP_201_CREATED)
+        return _token_response(request, tokens.issue_pair(user), status.HTTP_201_CREATED, new_login=True)
 
 
 class LoginView(PublicAuthView):
@@ -102,7 +105,7 @@ class LoginView(PublicAuthView):
             _, pair = services.log_in(**data.validated_data, request=request)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        return _token_response(request, pair, status.HTTP_200_OK)
+        return _token_response(request, pair, status.HTTP_200_OK, new_login=True)
 
 
 def _refresh_token_from(request) -> str:
