@@ -16,6 +16,11 @@ from . import events
 
 logger = logging.getLogger(__name__)
 
+# RFC 6455's 1003 (unsupported data) in the private-use range: daphne hands the close code to
+# autobahn's sendClose, which accepts only 1000 and 3000-4999 from applications (daphne#374,
+# autobahn-python#1642), so a 1003 from here would itself fail with 1011 and a traceback.
+CLOSE_UNSUPPORTED_DATA = 4003
+
 
 class SketchConsumer(AsyncJsonWebsocketConsumer):
     group = None
@@ -40,6 +45,13 @@ class SketchConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            # The protocol is JSON text: a binary frame is the client's mistake, not a server error.
+            await self.close(code=CLOSE_UNSUPPORTED_DATA)
+            return
+        await super().receive(text_data=text_data, **kwargs)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None

@@ -105,9 +105,10 @@ Connect to `ws(s)://<host>/ws`. Browsers are authenticated by the `access_token`
 * send `{"type": "ping"}` → `{"type": "pong"}` (keep-alive); send `{"type": "snapshot"}` to get a
   fresh snapshot; anything else → `{"type": "error", "detail": "..."}`.
 
-Close codes: **4401** not authenticated or the access token expired (refresh it with
-`POST /api/auth/refresh`, then reconnect), **4403** the `Origin` is not allowed, **4503** the server
-is restarting (reconnect). Delivery is at-most-once: reconnect with back-off, rely on the snapshot
+Close codes: **4401** not authenticated, the access token expired (refresh it with
+`POST /api/auth/refresh`, then reconnect) or the session was ended (logout, log out everywhere,
+password change: log in again), **4403** the `Origin` is not allowed, **4003** a binary frame
+(messages are JSON text), **4503** the server is restarting (reconnect). Delivery is at-most-once: reconnect with back-off, rely on the snapshot
 (and `GET /api/sketch/{id}` for sketches that finished while you were away). The database is the
 truth; the socket only carries news of it.
 """.strip()
