@@ -448,13 +448,14 @@ LOGGING = {
     "filters": {
         "context": {"()": "sketchsite.logging.RequestContextFilter"},
         "redact": {"()": "sketchsite.logging.RedactSecretsFilter"},
+        "escape": {"()": "sketchsite.logging.EscapeControlsFilter"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "sketchsite.logging.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact", "escape"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
