@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from . import tokens
-from .models import User
+from .models import AuthSession, User
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -88,7 +88,7 @@ class UserAdmin(BaseUserAdmin):
         for user in users:
             user.is_active = False
             user.save(update_fields=["is_active"])
-            tokens.revoke_all(user)
+            tokens.revoke_all(user, AuthSession.EndReason.DEACTIVATED)
         self.message_user(request, f"{len(users)} user(s) deactivated and logged out.")
 
     @admin.action(description="Activate selected users")

@@ -16,7 +16,7 @@ from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
-from .middleware import user_from_access_token
+from . import tokens
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -86,21 +86,25 @@ def _cookie(headers, name) -> str:
 
 
 class WebSocketAuthMiddleware(BaseMiddleware):
+    """Sets ``scope["user"]``, ``scope["auth_session_id"]`` (the login the token belongs to, checked
+    again on every message) and ``scope["auth_error"]`` (the close code of a refusal, or None)."""
+
     async def __call__(self, scope, receive, send):
         scope = dict(scope)
-        scope["user"], scope["auth_error"] = await self.authenticate(scope)
+        identity, scope["auth_error"] = await self.authenticate(scope)
+        scope["user"] = identity.user if identity is not None else AnonymousUser()
+        scope["auth_session_id"] = identity.session_id if identity is not None else None
         return await super().__call__(scope, receive, send)
 
     async def authenticate(self, scope):
+        """(identity, None) or (None, close code)."""
         headers = _headers(scope)
         token = _token_from(scope, headers)
-        if token:
-            user = await database_sync_to_async(user_from_access_token)(token)
-            return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)
-        cookie = _cookie(headers, settings.JWT_ACCESS_COOKIE)
-        if not cookie:
-            return AnonymousUser(), CLOSE_UNAUTHENTICATED
-        if not origin_allowed(headers.get("origin", ""), socket_origin(scope, headers)):
-            return AnonymousUser(), CLOSE_FORBIDDEN_ORIGIN
-        user = await database_sync_to_async(user_from_access_token)(cookie)
-        return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)
+        if not token:
+            token = _cookie(headers, settings.JWT_ACCESS_COOKIE)
+            if not token:
+                return None, CLOSE_UNAUTHENTICATED
+            if not origin_allowed(headers.get("origin", ""), socket_origin(scope, headers)):
+                return None, CLOSE_FORBIDDEN_ORIGIN
+        identity = await database_sync_to_async(tokens.identify_raw)(token)
+        return (identity, None) if identity is not None else (None, CLOSE_UNAUTHENTICATED)

@@ -9,8 +9,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services, tokens
+from .. import services, sessions, tokens
 from ..authentication import JWTCookieAuthentication
+from ..models import AuthSession
 from ..throttles import LOGIN_THROTTLES, REGISTER_THROTTLES
 from ..ws_auth import origin_allowed
 from .serializers import (
@@ -82,7 +83,8 @@ class RegisterView(PublicAuthView):
             user = services.register(**data.validated_data, request=request)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        return _token_response(request, tokens.issue_pair(user), status.HTTP_201_CREATED, new_login=True)
+        pair = tokens.issue_pair(user, user_agent=services.user_agent_of(request))
+        return _token_response(request, pair, status.HTTP_201_CREATED, new_login=True)
 
 
 class LoginView(PublicAuthView):
@@ -121,6 +123,15 @@ def _refresh_token_from(request) -> str:
     return raw
 
 
+def _access_token_from(request) -> str:
+    header = JWTCookieAuthentication().get_header(request)
+    if header is not None:
+        raw = JWTCookieAuthentication().get_raw_token(header)
+        if raw:
+            return raw.decode("latin-1")
+    return request.COOKIES.get(settings.JWT_ACCESS_COOKIE, "")
+
+
 class RefreshView(PublicAuthView):
     @extend_schema(
         request=RefreshSerializer,
@@ -148,12 +159,12 @@ class LogoutView(PublicAuthView):
         request=RefreshSerializer,
         responses={204: None},
         summary="Log out",
-        description="Blacklists the refresh token (cookie or body) and clears the cookies.",
+        description="Ends this login at once: its refresh token (cookie or body) and its access tokens (cookie or "
+        "`Authorization`) stop working and its WebSockets close with 4401. Other devices stay logged in.",
     )
     def post(self, request):
         raw = _refresh_token_from(request)
-        if raw:
-            tokens.revoke(raw)
+        services.log_out(raw_refresh=raw, raw_access=_access_token_from(request))
         django_logout(request._request)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         tokens.clear_auth_cookies(response)
@@ -165,7 +176,8 @@ class LogoutEverywhereView(APIView):
         request=None,
         responses={204: None},
         summary="Log out everywhere",
-        description="Blacklists every refresh token of the user, on every device.",
+        description="Ends every login of the user at once, this one included: every refresh and access token "
+        "stops working and every WebSocket closes with 4401.",
     )
     def post(self, request):
         tokens.revoke_all(request.user)
@@ -195,16 +207,18 @@ class PasswordChangeView(APIView):
         request=PasswordChangeSerializer,
         responses={204: None, 400: OpenApiResponse(description="Wrong current password or weak new one")},
         summary="Change the password",
-        description="Logs out every other device; this one gets fresh cookies.",
+        description="Ends every other login at once (their tokens and WebSockets); this one stays, with fresh cookies.",
     )
     def post(self, request):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        this_login = sessions.parse_id(request.auth.get(sessions.SID_CLAIM)) if request.auth is not None else None
         try:
-            services.change_password(request.user, **data.validated_data)
+            services.change_password(request.user, **data.validated_data, keep_session=this_login)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        # This device stays logged in with a fresh pair; the others were revoked.
+        # This device stays logged in (a fresh pair of its login for cookies); the others ended.
         response = Response(status=status.HTTP_204_NO_CONTENT)
-        tokens.set_auth_cookies(response, tokens.issue_pair(request.user))
+        session = AuthSession.objects.filter(pk=this_login).first() if this_login else None
+        tokens.set_auth_cookies(response, tokens.issue_pair(request.user, session))
         return response

@@ -83,7 +83,12 @@ def test_cookie_parsing_is_lenient_and_joins_repeated_headers():
 @override_settings(ALLOWED_ORIGINS=[], SITE_ORIGIN="https://sketch.example", ALLOWED_HOSTS=["sketch.example"])
 def test_authenticate_outcomes(user):
     token = issue_pair(user).access
-    auth = async_to_sync(WebSocketAuthMiddleware(None).authenticate)
+    authenticate = async_to_sync(WebSocketAuthMiddleware(None).authenticate)
+
+    def auth(scope):
+        identity, error = authenticate(scope)
+        return (identity.user if identity else None, error)
+
     good_cookie = [("Cookie", f"access_token={token}"), ("Origin", "https://sketch.example")]
     assert auth(scope(headers=good_cookie)) == (user, None)
     assert (

@@ -11,7 +11,6 @@ deletes them at the end.
 import json
 
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -40,6 +39,7 @@ def people(django_db_setup, django_db_blocker):
     import uuid
 
     from accounts.models import User
+    from accounts.sessions import open_session
     from sketches.models import Sketch, Upload
 
     made = {}
@@ -48,6 +48,7 @@ def people(django_db_setup, django_db_blocker):
             user = User.objects.create_user(
                 email=f"ws-{name}-{uuid.uuid4().hex[:8]}@example.com", password="irrelevant-Pass-1234"
             )
+            user.committed_sid = open_session(user).pk.hex
             upload = Upload.objects.create(
                 owner=user, key=f"uploads/{user.pk}/{uuid.uuid4().hex}.png", content_type="image/png", status="confirmed"
             )
@@ -64,7 +65,12 @@ def people(django_db_setup, django_db_blocker):
 
 
 def access(user) -> str:
-    return str(AccessToken.for_user(user))
+    """An access token of the user's committed login session (daphne must see the row)."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(user)
+    token["sid"] = user.committed_sid
+    return str(token)
 
 
 def outcome(port, *, origin=None, cookie=None, token=None, bearer=None, path="/ws"):
