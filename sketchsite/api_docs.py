@@ -175,21 +175,23 @@ HEALTH_SCHEMA = {
     "properties": {
         "status": {"type": "string", "enum": ["ok", "unhealthy"]},
         "failed": {"type": "array", "items": {"type": "string"}, "description": "The checks that fail."},
-        "app": {"type": "string"},
+        "checks": {"type": "object", "additionalProperties": {"type": "object"}, "description": "`{name: {ok}}`"},
+        "app": {"type": "string", "description": "Admins and `METRICS_TOKEN` only, as the fields below."},
         "version": {"type": "string"},
         "uptime_s": {"type": "number"},
-        "checks": {"type": "object", "additionalProperties": {"type": "object"}},
         "system": {"type": "object", "description": "CPU, memory, disk and process metrics."},
     },
-    "required": ["status"],
+    "required": ["status", "failed", "checks"],
 }
 
 HEALTH_OPERATION = {
     "operationId": "health",
     "summary": "Health of the service and its dependencies",
     "description": (
-        "Checks the database, Redis (when configured), the storage and the workers, with system "
-        "metrics. `200` when everything answers, `503` with `failed` naming what does not. "
+        "Checks the database, Redis (when configured), the storage and the workers. `200` when everything "
+        "answers, `503` with `failed` naming what does not. Anyone sees each check's `ok`; an admin or "
+        "`Authorization: Bearer <METRICS_TOKEN>` also gets latencies, errors, workers, queue depth, "
+        "version and system metrics. "
         "`/health/live` (the process answers) and `/health/ready` (it can serve) are the cheap probes."
     ),
     "tags": ["health"],
