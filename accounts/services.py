@@ -24,6 +24,10 @@ def register(*, email: str, password: str, display_name: str = "", request=None)
         password_validation.validate_password(password, user=candidate)
     except ValidationError as exc:
         raise AccountError(exc.messages[0], field="password", code="weak_password", messages=list(exc.messages)) from None
+    # This tells that the email has an account: accepted, because registering logs the new account
+    # in at once (201 with cookies, the API's contract) and the service sends no mail, so the same
+    # answer for a taken email would have to fake a login. Login never tells; register is braked
+    # per IP and per email (accounts.throttles), and a guess at a free email creates that account.
     if User.objects.filter(email=email).exists():
         raise AccountError("An account with this email already exists.", field="email", code="email_taken")
     try:

@@ -27,7 +27,12 @@ from tests.support.processes import base_env, daphne, free_port  # noqa: E402
 # DEBUG off means production security: HTTPS redirects unless a TLS proxy says the request came
 # over HTTPS. The fuzzer plays that proxy on every request.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
-FUZZ_THROTTLES = {"THROTTLE_LOGIN_IP": "100000/min", "THROTTLE_LOGIN_EMAIL": "100000/min", "THROTTLE_REGISTER_IP": "100000/min"}
+FUZZ_THROTTLES = {
+    "THROTTLE_LOGIN_IP": "100000/min",
+    "THROTTLE_LOGIN_EMAIL": "100000/min",
+    "THROTTLE_REGISTER_IP": "100000/min",
+    "THROTTLE_REGISTER_EMAIL": "100000/min",
+}
 
 
 def app_env(var_dir: Path, port: int, debug: bool = False, **extra) -> dict:

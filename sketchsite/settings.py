@@ -371,8 +371,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "sketchsite.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": get_str(ENV, "THROTTLE_LOGIN_IP", "60/min"),
-        "login_email": get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min"),
+        # Per (client IP, email): THROTTLE_LOGIN_EMAIL is its older name.
+        "login_ip_email": get_str(ENV, "THROTTLE_LOGIN_IP_EMAIL", get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min")),
         "register_ip": get_str(ENV, "THROTTLE_REGISTER_IP", "30/min"),
+        "register_email": get_str(ENV, "THROTTLE_REGISTER_EMAIL", "10/hour"),
     },
     "NUM_PROXIES": get_int(ENV, "NUM_PROXIES", 0, minimum=0),  # 0: REMOTE_ADDR, never a client-sent X-Forwarded-For
 }
