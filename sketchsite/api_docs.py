@@ -31,8 +31,11 @@ progress arrives live over a WebSocket.
   the cookie's value may send `{"refresh": "<token>"}` instead.
   No CSRF header is needed with a bearer token.
 
-Refresh tokens rotate on every use; a used or logged-out refresh token is refused.
-`POST /api/auth/logout-all` (or a password change) logs out every other device.
+Every login is a session: its tokens end together, at once. `POST /api/auth/logout` ends this
+device's session (its access token too, and its WebSockets close with 4401);
+`POST /api/auth/logout-all` ends every session of the account; a password change ends every
+other one; a deactivated account's end too. Refresh tokens rotate on every use; sending a used
+one again (a sign that someone else holds it) ends its whole session.
 The browsable API (open any `/api/...` URL in a logged-in browser) uses the same cookies.
 
 ## Making a sketch
