@@ -209,3 +209,29 @@ def test_two_tabs_racing_one_refresh_do_not_end_the_session(server, account, dev
     assert first.status_code == 200 and second.status_code == 401
     winner = first.json()["access_token"]
     assert requests.get(f"{server}/api/auth/me", headers={"Authorization": f"Bearer {winner}"}, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("user_id", ["abc", "1e3", str(10**30), "-1"])
+def test_a_signed_token_with_a_user_id_that_is_no_number_is_401(server, account, user_id):
+    """The attack: a validly signed token whose user_id is not a number gave a 500."""
+    import jwt
+    from django.conf import settings
+
+    from accounts.models import User
+    from accounts.sessions import open_session
+
+    sid = open_session(User.objects.get(email=account)).pk.hex
+    now = int(timezone.now().timestamp())
+    claims = {"exp": now + 300, "iat": now, "jti": uuid.uuid4().hex, "user_id": user_id, "sid": sid}
+    key, algorithm = settings.SIMPLE_JWT["SIGNING_KEY"], settings.SIMPLE_JWT["ALGORITHM"]
+    access = jwt.encode({**claims, "token_type": "access"}, key, algorithm=algorithm)
+    refresh = jwt.encode({**claims, "token_type": "refresh"}, key, algorithm=algorithm)
+    me = requests.get(f"{server}/api/auth/me", headers={"Authorization": f"Bearer {access}"}, timeout=30)
+    assert me.status_code == 401 and me.json()["code"] == "token_not_valid", me.text
+    page = requests.get(f"{server}/sketches/", cookies={"access_token": access}, allow_redirects=False, timeout=30)
+    assert page.status_code == 302
+    assert requests.post(f"{server}/api/auth/refresh", json={"refresh": refresh}, timeout=30).status_code == 401
+    url = server.replace("http://", "ws://") + f"/ws?token={access}"
+    with connect(url, open_timeout=TIMEOUT) as socket, pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=TIMEOUT)
+    assert closed.value.rcvd.code == 4401
