@@ -96,6 +96,17 @@ def end_all(user, reason: str, *, keep=None) -> int:
     return end(sessions, reason)
 
 
+def flush_expired() -> int:
+    """Delete sessions that issued their last token longer ago than a refresh token lives."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    horizon = timezone.now() - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    stale = AuthSession.objects.filter(Q(refreshed_at__lt=horizon) | Q(refreshed_at__isnull=True, created_at__lt=horizon))
+    deleted, _ = stale.delete()
+    return deleted
+
+
 def close_sockets(session_ids) -> None:
     """Best effort: a socket that misses this is closed at its next message, which checks again."""
     layer = get_channel_layer()
