@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,10 +22,21 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """An admin setting someone's password logs them out everywhere, as their own change does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            tokens.revoke_all(user, AuthSession.EndReason.PASSWORD)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
+    change_password_form = PasswordSetForm
     ordering = ["-date_joined"]
     list_display = [
         "email",
