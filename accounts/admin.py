@@ -1,13 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from . import tokens
-from .models import User
+from .models import AuthSession, User
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -22,10 +22,21 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """An admin setting someone's password logs them out everywhere, as their own change does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            tokens.revoke_all(user, AuthSession.EndReason.PASSWORD)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
+    change_password_form = PasswordSetForm
     ordering = ["-date_joined"]
     list_display = [
         "email",
@@ -88,7 +99,7 @@ class UserAdmin(BaseUserAdmin):
         for user in users:
             user.is_active = False
             user.save(update_fields=["is_active"])
-            tokens.revoke_all(user)
+            tokens.revoke_all(user, AuthSession.EndReason.DEACTIVATED)
         self.message_user(request, f"{len(users)} user(s) deactivated and logged out.")
 
     @admin.action(description="Activate selected users")

@@ -5,20 +5,14 @@ user with a valid refresh token never meets the login page.
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
 from . import tokens
 
 
 def user_from_access_token(raw: str):
-    try:
-        token = AccessToken(raw)
-    except TokenError:
-        return None
-    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    """The user of an access token whose session is open, or None."""
+    identity = tokens.identify_raw(raw)
+    return identity.user if identity is not None else None
 
 
 class JWTCookieMiddleware:
@@ -26,16 +20,19 @@ class JWTCookieMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = None
+        identity = None
         raw_access = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
         if raw_access:
-            user = user_from_access_token(raw_access)
+            identity = tokens.identify_raw(raw_access)
+        user = identity.user if identity is not None else None
+        # The pages' own actions (logout, password change) need to know which login they act for.
+        request.auth_session_id = identity.session_id if identity is not None else None
         new_pair, stale = None, False
         raw_refresh = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
         if user is None and raw_refresh and self._may_refresh(request):
             try:
                 new_pair = tokens.rotate(raw_refresh)
-                user = new_pair.user
+                user, request.auth_session_id = new_pair.user, new_pair.session_id
             except tokens.InvalidRefreshToken as error:
                 stale = not error.just_rotated  # a parallel navigation is setting the new cookies
         if user is not None:

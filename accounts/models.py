@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -69,3 +71,34 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def name(self) -> str:
         return self.display_name or self.email.split("@", 1)[0]
+
+
+class AuthSession(models.Model):
+    """One login on one device: every token pair rotated from that login carries its id (``sid``).
+
+    Ending it (logout, log out everywhere, a password change, deactivation, a reused refresh
+    token) ends its access tokens and open sockets at once, not when they expire. The rows also
+    tell a user where they are signed in.
+    """
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        LOGOUT_ALL = "logout_all", "Logged out everywhere"
+        PASSWORD = "password_change", "Password changed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        REFRESH_REUSE = "refresh_reuse", "A used refresh token was sent again"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "ended_at"], name="authsession_user_open")]
+
+    def __str__(self):
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"

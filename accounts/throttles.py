@@ -1,4 +1,12 @@
-"""Brute-force brakes for login and registration: per client IP and per target email."""
+"""Brute-force brakes for login and registration.
+
+Login: per client IP, and per (client IP, email) pair. Not per email alone: a counter for the
+account would let anyone lock its owner out by failing on purpose from elsewhere.
+Registration: per client IP and per email (it tells whether an email has an account; see
+``accounts.services.register``).
+"""
+
+import hashlib
 
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -26,16 +34,34 @@ class RegisterIPThrottle(_IPThrottle):
     scope = "register_ip"
 
 
-class LoginEmailThrottle(SimpleRateThrottle):
-    scope = "login_email"
-
+class _EmailThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
         email = _email_of(request)
-        return self.cache_format % {"scope": self.scope, "ident": email} if email else None
+        if not email:
+            return None
+        # Hashed: an email is any text (spaces, NUL), and cache keys must stay plain.
+        ident = hashlib.sha256(f"{self.source(request)}|{email}".encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def source(self, request) -> str:
+        return ""
 
 
-LOGIN_THROTTLES = [LoginIPThrottle, LoginEmailThrottle]
-REGISTER_THROTTLES = [RegisterIPThrottle]
+class LoginIPEmailThrottle(_EmailThrottle):
+    """Guesses at one account from one client."""
+
+    scope = "login_ip_email"
+
+    def source(self, request) -> str:
+        return self.get_ident(request)
+
+
+class RegisterEmailThrottle(_EmailThrottle):
+    scope = "register_email"
+
+
+LOGIN_THROTTLES = [LoginIPThrottle, LoginIPEmailThrottle]
+REGISTER_THROTTLES = [RegisterIPThrottle, RegisterEmailThrottle]
 
 
 def throttle_wait(request, throttle_classes) -> float | None:

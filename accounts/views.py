@@ -8,6 +8,7 @@ from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,6 +17,7 @@ from sketches.quota import usage as storage_usage
 
 from . import services, tokens
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm
+from .models import AuthSession
 from .throttles import LOGIN_THROTTLES, REGISTER_THROTTLES, throttle_wait
 
 
@@ -31,6 +33,7 @@ def _safe_next(request) -> str:
 
 
 def _logged_in_redirect(request, pair: tokens.TokenPair):
+    rotate_token(request)  # as django.contrib.auth.login does: a csrftoken planted before must not work after
     response = HttpResponseRedirect(_safe_next(request))
     tokens.set_auth_cookies(response, pair)
     return response
@@ -79,16 +82,16 @@ def register_view(request):
                 for message in error.messages:
                     form.add_error(error.field if error.field in form.fields else None, message)
             else:
-                return _logged_in_redirect(request, tokens.issue_pair(user))
+                return _logged_in_redirect(request, tokens.issue_pair(user, user_agent=services.user_agent_of(request)))
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request)}, status=status)
 
 
 @require_POST
 def logout_view(request):
-    raw = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
-    if raw:
-        tokens.revoke(raw)
+    services.log_out(
+        raw_refresh=request.COOKIES.get(settings.JWT_REFRESH_COOKIE, ""), session_id=getattr(request, "auth_session_id", None)
+    )
     django_logout(request)
     response = redirect("/login/")
     tokens.clear_auth_cookies(response)
@@ -122,14 +125,15 @@ def account_view(request):
             password = PasswordChangeForm(request.POST)
             if password.is_valid():
                 try:
-                    services.change_password(request.user, **password.cleaned_data)
+                    services.change_password(request.user, **password.cleaned_data, keep_session=request.auth_session_id)
                 except services.AccountError as error:
                     for message in error.messages:
                         password.add_error(error.field if error.field in password.fields else None, message)
                 else:
                     messages.success(request, "Your password was changed. Other devices were logged out.")
                     response = redirect("account")
-                    tokens.set_auth_cookies(response, tokens.issue_pair(request.user))
+                    session = AuthSession.objects.filter(pk=request.auth_session_id).first()
+                    tokens.set_auth_cookies(response, tokens.issue_pair(request.user, session))
                     return response
         elif action == "logout_all":
             tokens.revoke_all(request.user)

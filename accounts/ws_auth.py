@@ -13,21 +13,51 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
-from .middleware import user_from_access_token
+from . import tokens
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
 
-def origin_allowed(origin: str) -> bool:
+def origin_allowed(origin: str, own_origin: str = "") -> bool:
+    """The rule of Django's CSRF origin check: scheme, host and port all match the origin the
+    request came to (``own_origin``), the site's ``BASE_URL``, or a trusted origin (ALLOWED_ORIGINS,
+    CSRF_TRUSTED_ORIGINS and their ``https://*.example.com`` patterns). A host name alone is not
+    enough: another port of the same host is another site."""
     origin = origin.rstrip("/")
-    if origin in settings.ALLOWED_ORIGINS or origin == settings.SITE_ORIGIN:
+    if not origin or origin == "null":
+        return False
+    if origin in (own_origin, settings.SITE_ORIGIN) or origin in settings.ALLOWED_ORIGINS:
         return True
-    host = urlsplit(origin).hostname
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(origin)
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if "*" in trusted:
+            pattern = urlsplit(trusted)
+            if pattern.scheme == parts.scheme and is_same_domain(parts.netloc, pattern.netloc[1:]):
+                return True
+    return False
+
+
+def socket_origin(scope, headers) -> str:
+    """``scheme://host[:port]`` the handshake was sent to, as Django's ``request.scheme`` and
+    ``get_host()`` would read it; empty when the Host is not one of ALLOWED_HOSTS."""
+    host = headers.get("host", "")
+    domain, _port = split_domain_port(host)
     allowed_hosts = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
-    return bool(host) and validate_host(host, allowed_hosts)
+    if not domain or not validate_host(domain, allowed_hosts):
+        return ""
+    secure = scope.get("scheme") in ("wss", "https")
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        name, value = proxy_header
+        forwarded = headers.get(name.removeprefix("HTTP_").lower().replace("_", "-"), "")
+        secure = secure or forwarded.split(",", 1)[0].strip() == value
+    return f"{'https' if secure else 'http'}://{host}"
 
 
 def _headers(scope) -> dict[str, str]:
@@ -56,21 +86,25 @@ def _cookie(headers, name) -> str:
 
 
 class WebSocketAuthMiddleware(BaseMiddleware):
+    """Sets ``scope["user"]``, ``scope["auth_session_id"]`` (the login the token belongs to, checked
+    again on every message) and ``scope["auth_error"]`` (the close code of a refusal, or None)."""
+
     async def __call__(self, scope, receive, send):
         scope = dict(scope)
-        scope["user"], scope["auth_error"] = await self.authenticate(scope)
+        identity, scope["auth_error"] = await self.authenticate(scope)
+        scope["user"] = identity.user if identity is not None else AnonymousUser()
+        scope["auth_session_id"] = identity.session_id if identity is not None else None
         return await super().__call__(scope, receive, send)
 
     async def authenticate(self, scope):
+        """(identity, None) or (None, close code)."""
         headers = _headers(scope)
         token = _token_from(scope, headers)
-        if token:
-            user = await database_sync_to_async(user_from_access_token)(token)
-            return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)
-        cookie = _cookie(headers, settings.JWT_ACCESS_COOKIE)
-        if not cookie:
-            return AnonymousUser(), CLOSE_UNAUTHENTICATED
-        if not origin_allowed(headers.get("origin", "")):
-            return AnonymousUser(), CLOSE_FORBIDDEN_ORIGIN
-        user = await database_sync_to_async(user_from_access_token)(cookie)
-        return (user, None) if user else (AnonymousUser(), CLOSE_UNAUTHENTICATED)
+        if not token:
+            token = _cookie(headers, settings.JWT_ACCESS_COOKIE)
+            if not token:
+                return None, CLOSE_UNAUTHENTICATED
+            if not origin_allowed(headers.get("origin", ""), socket_origin(scope, headers)):
+                return None, CLOSE_FORBIDDEN_ORIGIN
+        identity = await database_sync_to_async(tokens.identify_raw)(token)
+        return (identity, None) if identity is not None else (None, CLOSE_UNAUTHENTICATED)

@@ -95,7 +95,7 @@ def main() -> None:
 
     common = {
         "DJANGO_SECRET_KEY": SECRET,
-        "JWT_SECRET_KEY": SECRET,
+        "JWT_SECRET_KEY": SECRET + "-jwt",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "MAX_CONCURRENT_TASKS": "1000",
         "TASK_TIMEOUT": "300",

@@ -77,8 +77,6 @@ def run_schemathesis(args, base_url: str, token: str, out: Path) -> int:
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
         f"{base_url}/api/schema/",
-        "--header",
-        f"Authorization: Bearer {token}",
         *[arg for name, value in PROXY_HEADERS.items() for arg in ("--header", f"{name}: {value}")],
         "--checks",
         "all",
@@ -113,6 +111,7 @@ def run_schemathesis(args, base_url: str, token: str, out: Path) -> int:
         "SCHEMATHESIS_HOOKS": "fuzz.st_hooks",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "FUZZ_BASE_URL": base_url,
+        "FUZZ_TOKEN": token,  # fuzz.st_hooks.RunLogin sends it
         "FUZZ_HOOK_STATS": str(out / "hook-stats.json"),
     }
     with open(out / "schemathesis.log", "w") as log:

@@ -10,6 +10,10 @@
    it POSTs a small real image of the requested type to the returned URL with the returned
    fields, so that confirm, create and everything after them see real data.
 
+3. ``RunLogin`` authenticates every call with the run's token, except logout, logout-all and
+   password changes, which get a throwaway account's: they end the sending login at once, and
+   the run's own token must live to the end.
+
 Counters go to ``$FUZZ_HOOK_STATS`` (JSON) when the run ends.
 """
 
@@ -207,3 +211,37 @@ def after_call(context, case, response):
         _count("browser_upload_error")
         return
     _count(f"browser_upload_{uploaded.status_code}")
+
+
+# ----------------------------------------------------------------------------- the run's own login
+# Logging out, out everywhere or changing the password ends the sending login at once (and
+# logout-all every login of its account): these go out with the token of a throwaway account,
+# so that the run's own token works to the end instead of turning every later answer into 401.
+SESSION_ENDING = {("POST", "/api/auth/logout"), ("POST", "/api/auth/logout-all"), ("POST", "/api/auth/password")}
+
+
+def _throwaway_token() -> str:
+    import secrets
+
+    import requests
+
+    body = {"email": f"throwaway-{secrets.token_hex(6)}@example.com", "password": secrets.token_urlsafe(18)}
+    response = requests.post(f"{BASE_URL}/api/auth/register", json=body, headers=PROXY_HEADERS, timeout=30)
+    response.raise_for_status()
+    _count("throwaway_logins")
+    return response.json()["access_token"]
+
+
+@schemathesis.auth(refresh_interval=None, retry_on=[])
+class RunLogin:
+    """The run's own token (``$FUZZ_TOKEN``), but a throwaway account's for the session-ending calls."""
+
+    def get(self, case, context):
+        return os.environ.get("FUZZ_TOKEN", "")
+
+    def set(self, case, data, context):
+        operation = case.operation
+        ending = (operation.method.upper(), operation.path.rstrip("/")) in SESSION_ENDING
+        token = _throwaway_token() if ending and BASE_URL else data
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {token}"

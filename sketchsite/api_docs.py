@@ -31,8 +31,11 @@ progress arrives live over a WebSocket.
   the cookie's value may send `{"refresh": "<token>"}` instead.
   No CSRF header is needed with a bearer token.
 
-Refresh tokens rotate on every use; a used or logged-out refresh token is refused.
-`POST /api/auth/logout-all` (or a password change) logs out every other device.
+Every login is a session: its tokens end together, at once. `POST /api/auth/logout` ends this
+device's session (its access token too, and its WebSockets close with 4401);
+`POST /api/auth/logout-all` ends every session of the account; a password change ends every
+other one; a deactivated account's end too. Refresh tokens rotate on every use; sending a used
+one again (a sign that someone else holds it) ends its whole session.
 The browsable API (open any `/api/...` URL in a logged-in browser) uses the same cookies.
 
 ## Making a sketch
@@ -111,9 +114,10 @@ Connect to `ws(s)://<host>/ws`. Browsers are authenticated by the `access_token`
 * send `{"type": "ping"}` → `{"type": "pong"}` (keep-alive); send `{"type": "snapshot"}` to get a
   fresh snapshot; anything else → `{"type": "error", "detail": "..."}`.
 
-Close codes: **4401** not authenticated or the access token expired (refresh it with
-`POST /api/auth/refresh`, then reconnect), **4403** the `Origin` is not allowed, **4503** the server
-is restarting (reconnect). Delivery is at-most-once: reconnect with back-off, rely on the snapshot
+Close codes: **4401** not authenticated, the access token expired (refresh it with
+`POST /api/auth/refresh`, then reconnect) or the session was ended (logout, log out everywhere,
+password change: log in again), **4403** the `Origin` is not allowed, **4003** a binary frame
+(messages are JSON text), **4503** the server is restarting (reconnect). Delivery is at-most-once: reconnect with back-off, rely on the snapshot
 (and `GET /api/sketch/{id}` for sketches that finished while you were away). The database is the
 truth; the socket only carries news of it.
 """.strip()
@@ -180,21 +184,23 @@ HEALTH_SCHEMA = {
     "properties": {
         "status": {"type": "string", "enum": ["ok", "unhealthy"]},
         "failed": {"type": "array", "items": {"type": "string"}, "description": "The checks that fail."},
-        "app": {"type": "string"},
+        "checks": {"type": "object", "additionalProperties": {"type": "object"}, "description": "`{name: {ok}}`"},
+        "app": {"type": "string", "description": "Admins and `METRICS_TOKEN` only, as the fields below."},
         "version": {"type": "string"},
         "uptime_s": {"type": "number"},
-        "checks": {"type": "object", "additionalProperties": {"type": "object"}},
         "system": {"type": "object", "description": "CPU, memory, disk and process metrics."},
     },
-    "required": ["status"],
+    "required": ["status", "failed", "checks"],
 }
 
 HEALTH_OPERATION = {
     "operationId": "health",
     "summary": "Health of the service and its dependencies",
     "description": (
-        "Checks the database, Redis (when configured), the storage and the workers, with system "
-        "metrics. `200` when everything answers, `503` with `failed` naming what does not. "
+        "Checks the database, Redis (when configured), the storage and the workers. `200` when everything "
+        "answers, `503` with `failed` naming what does not. Anyone sees each check's `ok`; an admin or "
+        "`Authorization: Bearer <METRICS_TOKEN>` also gets latencies, errors, workers, queue depth, "
+        "version and system metrics. "
         "`/health/live` (the process answers) and `/health/ready` (it can serve) are the cheap probes."
     ),
     "tags": ["health"],

@@ -1,10 +1,11 @@
 """Health endpoints.
 
-* ``/health``: each dependency's check with its latency, the RQ workers with their last
-  heartbeat, the queue depth, and system metrics. 503 when a dependency fails, or when no worker
-  has been seen while jobs have waited longer than ``HEALTH_QUEUE_STALL_AFTER`` seconds.
+* ``/health``: each dependency's check, 503 when one fails, or when no worker has been seen while
+  jobs have waited longer than ``HEALTH_QUEUE_STALL_AFTER`` seconds. Anyone gets the status and
+  each check's ok; admins, ``Bearer <METRICS_TOKEN>`` (and DEBUG) also get latencies, errors, the
+  RQ workers and queue depth, system metrics and the version: they help an attacker too.
 * ``/health/live``: the process answers (no dependency is touched): the liveness probe.
-* ``/health/ready``: database, Redis and storage answer: the readiness/startup probe.
+* ``/health/ready``: database, Redis and storage answer: the readiness/startup probe (terse).
 
 The two probes are answered by ``ProbeMiddleware`` before host validation and the HTTPS
 redirect, because a platform's probe comes over plain HTTP with the instance's own address as
@@ -160,6 +161,8 @@ def health(request):
         except Exception as exc:
             checks["workers"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     failed = [name for name, result in checks.items() if not result["ok"]]
+    if not _may_see_details(request):
+        return JsonResponse(_terse(failed, checks), status=503 if failed else 200)
     body.update(
         {
             "status": "ok" if not failed else "unhealthy",
@@ -174,6 +177,20 @@ def health(request):
     return JsonResponse(body, status=503 if failed else 200)
 
 
+def _may_see_details(request) -> bool:
+    from .metrics import authorise
+
+    return settings.DEBUG or authorise(request) is None
+
+
+def _terse(failed: list[str], checks: dict) -> dict:
+    return {
+        "status": "ok" if not failed else "unhealthy",
+        "failed": failed,
+        "checks": {name: {"ok": result["ok"]} for name, result in checks.items()},
+    }
+
+
 @never_cache
 @require_safe
 def live(request):
@@ -185,7 +202,7 @@ def live(request):
 def ready(request):
     checks = {name: _timed(check) for name, check in dependency_checks().items()}
     failed = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "ok" if not failed else "unavailable", "failed": failed, "checks": checks}
+    body = {**_terse(failed, checks), "status": "ok" if not failed else "unavailable"}
     return JsonResponse(body, status=503 if failed else 200)
 
 

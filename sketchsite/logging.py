@@ -88,6 +88,56 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
+# Control characters (C0, DEL, C1) and the Unicode line separators: a request path or header
+# decoded to "\n" would otherwise start a forged line in a text log, and NUL bytes break readers.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(match: re.Match) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def escape_controls(text: str) -> str:
+    return _CONTROL.sub(_escape_char, text)
+
+
+def escape_value(value):
+    if isinstance(value, str):
+        return escape_controls(value)
+    if isinstance(value, dict):
+        return {k: escape_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [escape_value(v) for v in value]
+    return value
+
+
+class EscapeControlsFilter(logging.Filter):
+    """One record, one line: control characters in the message and the extra fields are written
+    as escapes (``\\n``, ``\\x00``) in every format. A traceback keeps its line breaks, but each of
+    its lines is indented, so text in an exception message cannot pass for a record of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        escaped = escape_controls(message)
+        if escaped != message or record.args:
+            record.msg, record.args = escaped, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and not getattr(record, "_escaped_exc_text", False):
+            lines = record.exc_text.split("\n")
+            record.exc_text = "\n".join("  " + escape_controls(line) for line in lines)
+            record._escaped_exc_text = True  # a record passes through every handler's filters
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                record.__dict__[key] = escape_value(value)
+        return True
+
+
 def _current_job():
     try:
         from rq.job import get_current_job

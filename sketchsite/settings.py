@@ -88,21 +88,44 @@ INSECURE_SECRETS = {
     "your-secret-key-change-in-production",
     "dev-insecure-secret-key-do-not-use-in-production",
 }
-MIN_SECRET_LENGTH = 32
-_DEV_SECRET = "dev-insecure-secret-key-do-not-use-in-production"
+# Django's check --deploy (security.W009) asks for 50 characters and 5 distinct ones.
+MIN_SECRET_LENGTH = 50
+MIN_TOKEN_LENGTH = 32  # METRICS_TOKEN: compared, never used to sign
+# The embedded default: none of the services is configured, so every process of this install
+# shares VAR_DIR, and a key generated there once serves them all (daphne, manage.py commands).
+EMBEDDED = not (DATABASE_URL or REDIS_URL or AWS_BUCKET_NAME)
+LOCAL_SECRET_FILE = VAR_DIR / "secret_key"
 
 
-def _insecure(secret: str) -> bool:
-    return secret.lower() in INSECURE_SECRETS or len(secret) < MIN_SECRET_LENGTH or "insecure" in secret.lower()
+def _public(secret: str) -> bool:
+    return secret.lower() in INSECURE_SECRETS or "insecure" in secret.lower()
+
+
+def _insecure(secret: str, minimum: int = MIN_SECRET_LENGTH) -> bool:
+    return _public(secret) or len(secret) < minimum or len(set(secret)) < 5
+
+
+def _derived(key: str, purpose: bytes) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(key.encode(), purpose, hashlib.sha256).hexdigest()
 
 
 if not SECRET_KEY and JWT_SECRET_KEY and not _insecure(JWT_SECRET_KEY):
     # The original's .env has only JWT_SECRET_KEY: derive Django's key from it, so that the file
     # works unchanged while the two keys stay distinct.
-    import hashlib
-    import hmac
+    SECRET_KEY = _derived(JWT_SECRET_KEY, b"sketchsite django SECRET_KEY")
 
-    SECRET_KEY = hmac.new(JWT_SECRET_KEY.encode(), b"sketchsite django SECRET_KEY", hashlib.sha256).hexdigest()
+# No key of our own (or a published one while developing): a local run makes a random one under
+# VAR_DIR. A deployment with any service configured runs on several processes or machines that
+# must share one key, so there it has to be given.
+if (DEBUG or EMBEDDED) and (not SECRET_KEY or (DEBUG and _public(SECRET_KEY))):
+    from .local_secret import read_or_create
+
+    SECRET_KEY = read_or_create(LOCAL_SECRET_FILE)
+if DEBUG and _public(JWT_SECRET_KEY):
+    JWT_SECRET_KEY = ""  # then derived from SECRET_KEY below
 
 if not DEBUG:
     for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("JWT_SECRET_KEY", JWT_SECRET_KEY or SECRET_KEY)):
@@ -112,11 +135,16 @@ if not DEBUG:
                 "Set it to a long random value (python -c 'import secrets; print(secrets.token_urlsafe(50))') "
                 "or set DEBUG=true for local development."
             )
+    if JWT_SECRET_KEY and JWT_SECRET_KEY == SECRET_KEY:
+        raise ImproperlyConfigured(
+            "JWT_SECRET_KEY must differ from DJANGO_SECRET_KEY: a leak of one must not give away the other. "
+            "Set it to its own random value, or leave it unset to have one derived from DJANGO_SECRET_KEY."
+        )
     if "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS=* is refused with DEBUG off: list the host names this service answers to.")
 
-SECRET_KEY = SECRET_KEY or _DEV_SECRET
-JWT_SECRET_KEY = JWT_SECRET_KEY or SECRET_KEY
+# Unset, the token key is derived from Django's: tokens and Django's own signatures never share a key.
+JWT_SECRET_KEY = JWT_SECRET_KEY or _derived(SECRET_KEY, b"sketchsite JWT_SECRET_KEY")
 
 # ----------------------------------------------------------------------------- apps
 INSTALLED_APPS = [
@@ -345,8 +373,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "sketchsite.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": get_str(ENV, "THROTTLE_LOGIN_IP", "60/min"),
-        "login_email": get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min"),
+        # Per (client IP, email): THROTTLE_LOGIN_EMAIL is its older name.
+        "login_ip_email": get_str(ENV, "THROTTLE_LOGIN_IP_EMAIL", get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min")),
         "register_ip": get_str(ENV, "THROTTLE_REGISTER_IP", "30/min"),
+        "register_email": get_str(ENV, "THROTTLE_REGISTER_EMAIL", "10/hour"),
         "sketch_create": get_str(ENV, "THROTTLE_SKETCH_CREATE", "120/hour"),
     },
     "NUM_PROXIES": get_int(ENV, "NUM_PROXIES", 0, minimum=0),  # 0: REMOTE_ADDR, never a client-sent X-Forwarded-For
@@ -410,8 +440,8 @@ except SettingError as exc:
 
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
-if not DEBUG and METRICS_TOKEN and _insecure(METRICS_TOKEN):
-    raise ImproperlyConfigured(f"METRICS_TOKEN must be a random value of at least {MIN_SECRET_LENGTH} characters (or unset).")
+if not DEBUG and METRICS_TOKEN and _insecure(METRICS_TOKEN, MIN_TOKEN_LENGTH):
+    raise ImproperlyConfigured(f"METRICS_TOKEN must be a random value of at least {MIN_TOKEN_LENGTH} characters (or unset).")
 
 # ----------------------------------------------------------------------------- logging
 # JSON lines (Cloud Logging reads `severity` and `message`) unless DEBUG; every line carries the
@@ -423,13 +453,14 @@ LOGGING = {
     "filters": {
         "context": {"()": "sketchsite.logging.RequestContextFilter"},
         "redact": {"()": "sketchsite.logging.RedactSecretsFilter"},
+        "escape": {"()": "sketchsite.logging.EscapeControlsFilter"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "sketchsite.logging.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact", "escape"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

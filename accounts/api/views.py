@@ -2,15 +2,16 @@
 
 from django.conf import settings
 from django.contrib.auth import logout as django_logout
-from django.middleware.csrf import get_token
+from django.middleware.csrf import get_token, rotate_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services, tokens
+from .. import services, sessions, tokens
 from ..authentication import JWTCookieAuthentication
+from ..models import AuthSession
 from ..throttles import LOGIN_THROTTLES, REGISTER_THROTTLES
 from ..ws_auth import origin_allowed
 from .serializers import (
@@ -31,9 +32,12 @@ def _as_api_error(error: services.AccountError) -> exceptions.APIException:
     return exceptions.ValidationError(exceptions.ErrorDetail(str(error), code=error.code))
 
 
-def _token_response(request, pair: tokens.TokenPair, status_code: int) -> Response:
-    # Cookie-authenticated clients need the CSRF cookie for their next unsafe request.
-    get_token(request._request)
+def _token_response(request, pair: tokens.TokenPair, status_code: int, *, new_login: bool = False) -> Response:
+    if new_login:
+        # A csrftoken planted before the login (a sibling subdomain can set cookies) must not work after it.
+        rotate_token(request._request)
+    else:
+        get_token(request._request)  # cookie-authenticated clients need it for their next unsafe request
     response = Response({"user": UserSerializer(pair.user).data, **pair.body()}, status=status_code)
     tokens.set_auth_cookies(response, pair)
     return response
@@ -56,7 +60,7 @@ class PublicAuthView(APIView):
         # a cross-site form posted here would log the victim into the attacker's account (login
         # CSRF; top-level navigations may set SameSite=Lax cookies). Non-browser clients send no Origin.
         origin = request.META.get("HTTP_ORIGIN")
-        if origin is not None and not origin_allowed(origin):
+        if origin is not None and not origin_allowed(origin, f"{request.scheme}://{request.get_host()}"):
             raise exceptions.PermissionDenied(
                 "Requests from another site are refused (Origin not allowed).", code="origin_not_allowed"
             )
@@ -83,7 +87,8 @@ class RegisterView(PublicAuthView):
             user = services.register(**data.validated_data, request=request)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        return _token_response(request, tokens.issue_pair(user), status.HTTP_201_CREATED)
+        pair = tokens.issue_pair(user, user_agent=services.user_agent_of(request))
+        return _token_response(request, pair, status.HTTP_201_CREATED, new_login=True)
 
 
 class LoginView(PublicAuthView):
@@ -106,7 +111,7 @@ class LoginView(PublicAuthView):
             _, pair = services.log_in(**data.validated_data, request=request)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        return _token_response(request, pair, status.HTTP_200_OK)
+        return _token_response(request, pair, status.HTTP_200_OK, new_login=True)
 
 
 def _refresh_token_from(request) -> str:
@@ -120,6 +125,15 @@ def _refresh_token_from(request) -> str:
     if raw:
         JWTCookieAuthentication().enforce_csrf(request)
     return raw
+
+
+def _access_token_from(request) -> str:
+    header = JWTCookieAuthentication().get_header(request)
+    if header is not None:
+        raw = JWTCookieAuthentication().get_raw_token(header)
+        if raw:
+            return raw.decode("latin-1")
+    return request.COOKIES.get(settings.JWT_ACCESS_COOKIE, "")
 
 
 class RefreshView(PublicAuthView):
@@ -149,12 +163,12 @@ class LogoutView(PublicAuthView):
         request=RefreshSerializer,
         responses={204: None},
         summary="Log out",
-        description="Blacklists the refresh token (cookie or body) and clears the cookies.",
+        description="Ends this login at once: its refresh token (cookie or body) and its access tokens (cookie or "
+        "`Authorization`) stop working and its WebSockets close with 4401. Other devices stay logged in.",
     )
     def post(self, request):
         raw = _refresh_token_from(request)
-        if raw:
-            tokens.revoke(raw)
+        services.log_out(raw_refresh=raw, raw_access=_access_token_from(request))
         django_logout(request._request)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         tokens.clear_auth_cookies(response)
@@ -166,7 +180,8 @@ class LogoutEverywhereView(APIView):
         request=None,
         responses={204: None},
         summary="Log out everywhere",
-        description="Blacklists every refresh token of the user, on every device.",
+        description="Ends every login of the user at once, this one included: every refresh and access token "
+        "stops working and every WebSocket closes with 4401.",
     )
     def post(self, request):
         tokens.revoke_all(request.user)
@@ -196,16 +211,18 @@ class PasswordChangeView(APIView):
         request=PasswordChangeSerializer,
         responses={204: None, 400: OpenApiResponse(description="Wrong current password or weak new one")},
         summary="Change the password",
-        description="Logs out every other device; this one gets fresh cookies.",
+        description="Ends every other login at once (their tokens and WebSockets); this one stays, with fresh cookies.",
     )
     def post(self, request):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        this_login = sessions.parse_id(request.auth.get(sessions.SID_CLAIM)) if request.auth is not None else None
         try:
-            services.change_password(request.user, **data.validated_data)
+            services.change_password(request.user, **data.validated_data, keep_session=this_login)
         except services.AccountError as error:
             raise _as_api_error(error) from None
-        # This device stays logged in with a fresh pair; the others were revoked.
+        # This device stays logged in (a fresh pair of its login for cookies); the others ended.
         response = Response(status=status.HTTP_204_NO_CONTENT)
-        tokens.set_auth_cookies(response, tokens.issue_pair(request.user))
+        session = AuthSession.objects.filter(pk=this_login).first() if this_login else None
+        tokens.set_auth_cookies(response, tokens.issue_pair(request.user, session))
         return response

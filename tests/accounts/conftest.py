@@ -45,6 +45,13 @@ def csrf_header(client) -> dict:
     return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
 
 
+def open_sid(user) -> str:
+    """A login session of ``user``: what makes a hand-made token one the server would have issued."""
+    from accounts.sessions import open_session
+
+    return open_session(user).pk.hex
+
+
 def make_jwt(user_id, *, token_type="access", exp_delta=300, key=None, algorithm=None, **extra) -> str:
     now = int(time.time())
     payload = {

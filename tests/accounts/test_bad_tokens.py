@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import issue_pair
 
-from .conftest import assert_error_shape, make_jwt, tamper, unsigned_jwt
+from .conftest import assert_error_shape, make_jwt, open_sid, tamper, unsigned_jwt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")]
 
@@ -24,7 +24,14 @@ def bad_tokens(user):
         "refresh_as_access": good.refresh,
         "garbage": "not.a.jwt",
         "no_user_claim": make_jwt(None),
-        "unknown_user": make_jwt(987654321),
+        "unknown_user": make_jwt(987654321, sid=open_sid(user)),
+        # Validly signed, but the user id is no number: a 500 before (ValueError in the user lookup).
+        "user_id_word": make_jwt("abc", sid=open_sid(user)),
+        "user_id_huge": make_jwt(10**30, sid=open_sid(user)),
+        "user_id_list": make_jwt([user.pk], sid=open_sid(user)),
+        "sid_missing": make_jwt(user.pk),
+        "sid_garbage": make_jwt(user.pk, sid="../../etc"),
+        "sid_of_another_user": make_jwt(user.pk, sid=open_sid(type(user).objects.create_user("sid-owner@example.com", "x"))),
     }
 
 
@@ -38,12 +45,18 @@ KINDS = [
     "garbage",
     "no_user_claim",
     "unknown_user",
+    "user_id_word",
+    "user_id_huge",
+    "user_id_list",
+    "sid_missing",
+    "sid_garbage",
+    "sid_of_another_user",
 ]
 
 
 def test_the_helpers_make_a_valid_token(user):
     client = APIClient()
-    response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {make_jwt(user.pk)}")
+    response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {make_jwt(user.pk, sid=open_sid(user))}")
     assert response.status_code == 200, response.content
 
 
@@ -73,7 +86,7 @@ def test_expired_token_says_it_is_expired(user):
 
 
 def test_token_within_leeway_is_accepted(user):
-    response = APIClient().get(URL, HTTP_AUTHORIZATION=f"Bearer {make_jwt(user.pk, exp_delta=-1)}")
+    response = APIClient().get(URL, HTTP_AUTHORIZATION=f"Bearer {make_jwt(user.pk, exp_delta=-1, sid=open_sid(user))}")
     assert response.status_code == 200
 
 

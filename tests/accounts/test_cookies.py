@@ -80,7 +80,7 @@ def test_debug_setting_drives_secure_flags(monkeypatch, tmp_path):
     from tests.foundation.settings_loader import load_settings
 
     prod = load_settings(
-        monkeypatch, tmp_path, DEBUG="false", DJANGO_SECRET_KEY="s" * 10 + "0123456789abcdefghijklmnopqrstuvwxyz"
+        monkeypatch, tmp_path, DEBUG="false", DJANGO_SECRET_KEY="s" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz"
     )
     dev = load_settings(monkeypatch, tmp_path, DEBUG="true")
     assert prod["JWT_COOKIE_SECURE"] and prod["CSRF_COOKIE_SECURE"] and prod["SESSION_COOKIE_SECURE"]

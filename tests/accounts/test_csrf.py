@@ -100,6 +100,23 @@ def test_same_site_and_originless_logins_work(user):
     assert APIClient().post("/api/auth/login", body, format="json").status_code == 200  # non-browser clients
 
 
+@pytest.mark.parametrize("origin", ["http://testserver:9999", "https://testserver", "http://testserver.evil.example"])
+def test_another_port_or_scheme_of_our_host_is_another_site(user, origin):
+    """The attack: login from http://127.0.0.1:9999 got 200 where Django's own CSRF check says 403."""
+    body = {"email": user.email, "password": user.raw_password}
+    response = APIClient().post("/api/auth/login", body, format="json", HTTP_ORIGIN=origin)
+    assert_error_shape(response, 403, "origin_not_allowed")
+    assert "access_token" not in response.cookies
+
+
+@override_settings(CSRF_TRUSTED_ORIGINS=["https://*.example.net"])
+def test_trusted_origin_patterns_work_as_in_djangos_csrf_check(user):
+    body = {"email": user.email, "password": user.raw_password}
+    assert APIClient().post("/api/auth/login", body, format="json", HTTP_ORIGIN="https://app.example.net").status_code == 200
+    refused = APIClient().post("/api/auth/login", body, format="json", HTTP_ORIGIN="http://app.example.net")
+    assert_error_shape(refused, 403, "origin_not_allowed")
+
+
 @override_settings(ALLOWED_ORIGINS=["https://app.example"])
 def test_allowed_origin_may_log_in(user):
     body = {"email": user.email, "password": user.raw_password}

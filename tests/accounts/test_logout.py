@@ -87,3 +87,22 @@ def test_logout_all_by_bearer_needs_no_csrf(bearer, user):
 def test_logout_all_requires_authentication(db):
     response = APIClient().post("/api/auth/logout-all")
     assert_error_shape(response, 401, "not_authenticated")
+
+
+def test_flush_auth_sessions_deletes_only_sessions_no_token_can_use(user):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import AuthSession
+    from accounts.tokens import issue_pair
+
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    old = timezone.now() - lifetime - timedelta(minutes=1)
+    fresh, refreshed_lately, expired = (issue_pair(user).session_id for _ in range(3))
+    AuthSession.objects.filter(pk=refreshed_lately).update(created_at=old, refreshed_at=timezone.now())
+    AuthSession.objects.filter(pk=expired).update(created_at=old)
+    call_command("flush_auth_sessions")
+    assert set(AuthSession.objects.filter(user=user).values_list("pk", flat=True)) == {fresh, refreshed_lately}

@@ -1,4 +1,4 @@
-"""Brute-force brakes: login per IP and per email, register per IP → 429 with Retry-After."""
+"""Brute-force brakes: login per IP and per IP + email, register per IP and per email → 429 with Retry-After."""
 
 import pytest
 from django.test import Client
@@ -13,10 +13,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def rates(monkeypatch):
-    def set_rates(login_ip="1000/min", login_email="1000/min", register_ip="1000/min"):
+    def set_rates(login_ip="1000/min", login_email="1000/min", register_ip="1000/min", register_email="1000/min"):
         monkeypatch.setattr(throttles.LoginIPThrottle, "rate", login_ip, raising=False)
-        monkeypatch.setattr(throttles.LoginEmailThrottle, "rate", login_email, raising=False)
+        monkeypatch.setattr(throttles.LoginIPEmailThrottle, "rate", login_email, raising=False)
         monkeypatch.setattr(throttles.RegisterIPThrottle, "rate", register_ip, raising=False)
+        monkeypatch.setattr(throttles.RegisterEmailThrottle, "rate", register_email, raising=False)
 
     return set_rates
 
@@ -41,13 +42,39 @@ def test_login_is_throttled_per_ip(rates, db):
     assert login("victim9@example.com", ip="10.0.0.2").status_code == 401
 
 
-def test_login_is_throttled_per_email_across_ips(rates, user):
+def test_login_is_throttled_per_address_and_email(rates, user):
     rates(login_email="2/min")
     assert login(user.email, ip="10.0.0.1").status_code == 401
-    assert login(user.email.upper(), ip="10.0.0.2").status_code == 401  # same email, other case
-    # Even the right password is refused now: the brake is on the account, not on the guess.
-    assert_throttled(login(user.email, user.raw_password, ip="10.0.0.3"))
-    assert login("someone.else@example.com", ip="10.0.0.3").status_code == 401
+    assert login(user.email.upper(), ip="10.0.0.1").status_code == 401  # same email, other case
+    # Even the right password is refused from there now: the brake is on the guesser, not on the guess.
+    assert_throttled(login(user.email, user.raw_password, ip="10.0.0.1"))
+    assert login("someone.else@example.com", ip="10.0.0.1").status_code == 401
+
+
+def test_failed_logins_elsewhere_do_not_lock_the_owner_out(rates, user):
+    """The attack: ten wrong passwords from anywhere locked the real owner out for a minute."""
+    rates(login_email="10/min")
+    for _ in range(10):
+        assert login(user.email, ip="203.0.113.66").status_code == 401
+    assert_throttled(login(user.email, ip="203.0.113.66"))
+    assert login(user.email, user.raw_password, ip="10.0.0.7").status_code == 200
+
+
+def test_register_is_throttled_per_email(rates, make_user):
+    """Register says when an email has an account; asking about one email again and again is braked."""
+    rates(register_email="2/min")
+    taken = make_user()
+    for ip in ("10.0.0.1", "10.0.0.2"):
+        response = APIClient().post(
+            "/api/auth/register", {"email": taken.email, "password": STRONG_PASSWORD}, format="json", REMOTE_ADDR=ip
+        )
+        assert_error_shape(response, 400, "email_taken")
+    response = APIClient().post(
+        "/api/auth/register", {"email": taken.email.upper(), "password": STRONG_PASSWORD}, format="json", REMOTE_ADDR="10.0.0.3"
+    )
+    assert_throttled(response)
+    fresh = {"email": "someone-new@example.com", "password": STRONG_PASSWORD}
+    assert APIClient().post("/api/auth/register", fresh, format="json").status_code == 201
 
 
 def test_register_is_throttled_per_ip(rates, db):
@@ -89,7 +116,7 @@ def test_default_rates_are_configured():
     from django.conf import settings
 
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    assert {"login_ip", "login_email", "register_ip"} <= set(rates)
+    assert {"login_ip", "login_ip_email", "register_ip", "register_email"} <= set(rates)
     for rate in rates.values():
         count, period = throttles.LoginIPThrottle().parse_rate(rate)
         assert count >= 1 and period >= 1

@@ -85,3 +85,32 @@ def test_retry_cancel_and_fail_with_a_reason(client, admin_user, user, django_ca
     act(client, "cancel_selected", [failed])
     failed.refresh_from_db()
     assert failed.status == "cancelled" and "administrator" in failed.error
+
+
+def test_an_admin_setting_a_password_or_deactivating_ends_the_users_logins(client, admin_user, make_user):
+    from rest_framework.test import APIClient
+
+    victim = make_user()
+    pair = issue_pair(victim)
+    me = APIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
+    assert me.get("/api/auth/me").status_code == 200
+    logged_in(client, admin_user)
+    response = client.post(
+        f"/admin/accounts/user/{victim.pk}/password/",
+        {"password1": "fresh-Admin-Set-9382", "password2": "fresh-Admin-Set-9382", "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert me.get("/api/auth/me").status_code == 401
+    # Deactivating by the change form (not the action) ends them too.
+    second = APIClient()
+    second.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_pair(victim).access}")
+    assert second.get("/api/auth/me").status_code == 200
+    victim.refresh_from_db()
+    victim.is_active = False
+    victim.save()
+    assert second.get("/api/auth/me").status_code == 401
+    from accounts.models import AuthSession
+
+    assert not AuthSession.objects.filter(user=victim, ended_at__isnull=True).exists()  # sockets were told too
+    assert set(AuthSession.objects.filter(user=victim).values_list("end_reason", flat=True)) == {"password_change", "deactivated"}

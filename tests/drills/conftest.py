@@ -79,7 +79,7 @@ def drill_env(drill_database, tmp_path_factory):
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("DRILLS_PYTHONPATH", "")])),
         DATABASE_URL=drill_database,
         DJANGO_SECRET_KEY=SECRET,
-        JWT_SECRET_KEY=SECRET,
+        JWT_SECRET_KEY=SECRET + "-jwt",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         VAR_DIR=str(tmp_path_factory.mktemp("drills-var")),

@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -45,7 +46,7 @@ def embedded(tmp_path_factory):
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     assert (var / "db.sqlite3").exists()
     server, port = daphne(env, var / "logs", port=port)
-    yield {"http": f"http://127.0.0.1:{port}", "ws": f"ws://127.0.0.1:{port}/ws", "var": var}
+    yield {"http": f"http://127.0.0.1:{port}", "ws": f"ws://127.0.0.1:{port}/ws", "var": var, "env": env}
     server.stop()
 
 
@@ -137,3 +138,66 @@ def test_browser_flow_through_the_pages(embedded):
     assert r.status_code == 302
     r = s.get(f"{base}/account/", allow_redirects=False, timeout=30)
     assert r.status_code == 302 and r.headers["Location"].startswith("/login/")
+
+
+PUBLIC_DEV_KEY = "dev-insecure-secret-key-do-not-use-in-production"
+
+
+def manage(env, *args, **overrides):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env={**env, **overrides},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_published_dev_key_signs_nothing(embedded, tmp_path):
+    """The attack: a token signed with the key once written in the source made /api/auth/me answer
+    as the admin, and download links signed with it worked. Now the key is random, per install."""
+    import jwt
+    from django.core import signing
+
+    from sketches.storage import DOWNLOAD_SALT
+
+    key_file = embedded["var"] / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert PUBLIC_DEV_KEY not in key_file.read_text()
+    # `make superuser` right after `make run`: DEBUG unset, nothing configured, same var/.
+    env = {k: v for k, v in embedded["env"].items() if k != "DEBUG"}
+    created = manage(
+        env,
+        "createsuperuser",
+        "--noinput",
+        DJANGO_SUPERUSER_EMAIL="root@example.com",
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+    )
+    assert created.returncode == 0, created.stderr[-3000:]
+    base = embedded["http"]
+    login = requests.post(f"{base}/api/auth/login", json={"email": "root@example.com", "password": PASSWORD}, timeout=30)
+    assert login.status_code == 200, login.text
+    admin_id = login.json()["user"]["id"]
+    assert login.json()["user"]["role"] == "admin"
+    now = int(time.time())
+    claims = {"token_type": "access", "exp": now + 300, "iat": now, "jti": "f" * 32, "user_id": str(admin_id)}
+    forged = jwt.encode(claims, PUBLIC_DEV_KEY, algorithm="HS256")
+    me = requests.get(f"{base}/api/auth/me", headers={"Authorization": f"Bearer {forged}"}, timeout=30)
+    assert me.status_code == 401, me.text
+    # A forged download link for a file that exists.
+    media = embedded["var"] / "media" / "results" / "1"
+    media.mkdir(parents=True, exist_ok=True)
+    (media / "secret.png").write_bytes(b"\x89PNG private")
+    token = signing.dumps(
+        {"key": "results/1/secret.png", "filename": "x.png"}, key=PUBLIC_DEV_KEY, salt=DOWNLOAD_SALT, compress=True
+    )
+    download = requests.get(f"{base}/files/results/1/secret.png", params={"token": token}, timeout=30)
+    assert download.status_code == 403, download.text
+    # `manage.py sketch` with nothing configured either.
+    from tests.conftest import image_bytes
+
+    (tmp_path / "in.png").write_bytes(image_bytes(64, 48))
+    sketch = manage(env, "sketch", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "--style", "ink")
+    assert sketch.returncode == 0, sketch.stderr[-3000:]
+    assert (tmp_path / "out.png").read_bytes()[:4] == b"\x89PNG"

@@ -212,6 +212,9 @@ def test_s3_alone(monkeypatch, tmp_path):
 
 
 # ----------------------------------------------------------------------------- production refuses insecure settings
+PRODUCTION_DB = "postgresql://sketch@db.example:5432/sketches"
+
+
 @pytest.mark.parametrize(
     "secret",
     [
@@ -221,11 +224,19 @@ def test_s3_alone(monkeypatch, tmp_path):
         "your-secret-key-change-in-production",
         "short-secret",
         "x" * 31,
+        "k3Jd9-strong-and-long-secret-value-0123456789abc",  # 48 characters: Django's check --deploy warns (W009)
+        "ab" * 30,  # long, but two distinct characters
         "dev-insecure-secret-key-do-not-use-in-production",
     ],
 )
 def test_production_refuses_a_default_or_short_secret(monkeypatch, tmp_path, secret):
-    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY is missing, a known default or shorter than 32"):
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY is missing, a known default or shorter than 50"):
+        load(monkeypatch, tmp_path, DEBUG="false", DATABASE_URL=PRODUCTION_DB, DJANGO_SECRET_KEY=secret)
+
+
+@pytest.mark.parametrize("secret", ["changeme", "short-secret", "dev-insecure-secret-key-do-not-use-in-production"])
+def test_a_weak_secret_given_explicitly_is_refused_even_without_services(monkeypatch, tmp_path, secret):
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
         load(monkeypatch, tmp_path, DEBUG="false", DJANGO_SECRET_KEY=secret)
 
 
@@ -234,14 +245,53 @@ def test_production_refuses_a_weak_jwt_secret(monkeypatch, tmp_path):
         prod(monkeypatch, tmp_path, JWT_SECRET_KEY="your-secret-key")
 
 
+def test_production_refuses_the_same_key_for_django_and_jwt(monkeypatch, tmp_path):
+    with pytest.raises(ImproperlyConfigured, match="JWT_SECRET_KEY must differ from DJANGO_SECRET_KEY"):
+        prod(monkeypatch, tmp_path, JWT_SECRET_KEY=STRONG)
+    # Unset, the JWT key is derived: distinct from Django's, stable across starts.
+    first, second = prod(monkeypatch, tmp_path), prod(monkeypatch, tmp_path)
+    assert first["JWT_SECRET_KEY"] != STRONG and len(first["JWT_SECRET_KEY"]) >= 50
+    assert first["SIMPLE_JWT"]["SIGNING_KEY"] == second["SIMPLE_JWT"]["SIGNING_KEY"] == first["JWT_SECRET_KEY"]
+
+
 def test_debug_defaults_to_off(monkeypatch, tmp_path):
+    s = load(monkeypatch, tmp_path, DJANGO_SECRET_KEY=STRONG)
+    assert s["DEBUG"] is False
     with pytest.raises(ImproperlyConfigured, match="DEBUG=true for local development"):
-        load(monkeypatch, tmp_path)
+        load(monkeypatch, tmp_path, DATABASE_URL=PRODUCTION_DB)
 
 
-def test_debug_allows_the_dev_secret(monkeypatch, tmp_path):
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_the_embedded_default_generates_its_own_key_once(monkeypatch, tmp_path, debug):
+    """No key configured and no service: a random key under VAR_DIR, readable by its owner only,
+    the same for every later process (daphne, manage.py createsuperuser, manage.py sketch)."""
+    first = load(monkeypatch, tmp_path, DEBUG=debug)
+    key_file = tmp_path / "var" / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first["SECRET_KEY"]) >= 50 and "insecure" not in first["SECRET_KEY"]
+    assert first["JWT_SECRET_KEY"] != first["SECRET_KEY"] and len(first["JWT_SECRET_KEY"]) >= 50
+    second = load(monkeypatch, tmp_path, DEBUG=debug)
+    assert (second["SECRET_KEY"], second["JWT_SECRET_KEY"]) == (first["SECRET_KEY"], first["JWT_SECRET_KEY"])
+    other_install = load(monkeypatch, tmp_path / "elsewhere", DEBUG=debug)
+    assert other_install["SECRET_KEY"] != first["SECRET_KEY"]
+
+
+def test_debug_never_signs_with_a_published_key(monkeypatch, tmp_path):
+    public = "dev-insecure-secret-key-do-not-use-in-production"
+    s = load(monkeypatch, tmp_path, DEBUG="true", DJANGO_SECRET_KEY=public, JWT_SECRET_KEY="changeme")
+    assert s["SECRET_KEY"] == (tmp_path / "var" / "secret_key").read_text().strip()
+    assert public not in (s["SECRET_KEY"], s["SIMPLE_JWT"]["SIGNING_KEY"]) and s["SIMPLE_JWT"]["SIGNING_KEY"] != "changeme"
+
+
+def test_a_key_file_with_loose_permissions_is_tightened(monkeypatch, tmp_path):
+    key_file = tmp_path / "var" / "secret_key"
+    key_file.parent.mkdir()
+    key_file.write_text("Qm9v-a-key-someone-copied-0123456789-abcdefghijklmnopqrstu\n")
+    key_file.chmod(0o644)
     s = load(monkeypatch, tmp_path, DEBUG="true")
-    assert s["SECRET_KEY"] and s["JWT_SECRET_KEY"] == s["SECRET_KEY"]
+    assert s["SECRET_KEY"] == "Qm9v-a-key-someone-copied-0123456789-abcdefghijklmnopqrstu"
+    assert key_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_production_refuses_any_host(monkeypatch, tmp_path):

@@ -69,6 +69,19 @@ def test_ping_pong_and_unknown_messages(web, user):
         assert receive(ws) == {"type": "pong"}
 
 
+def test_a_binary_frame_is_closed_4003_without_an_error_in_the_log(web, user):
+    """The attack: a binary frame logged a traceback and closed with 1011 (server error). Now it is
+    4003, "unsupported data" (1003 itself cannot be sent through daphne: see sketches.consumers)."""
+    before = len(web.log())
+    with connect(f"{web.ws}?token={issue_pair(user).access}") as ws:
+        assert receive(ws)["type"] == "sketch.snapshot"
+        ws.send(b"\x00\x01binary")
+        assert close_code(ws) == 4003
+    time.sleep(0.5)  # the log line of a failure would follow the close
+    written = web.log()[before:]
+    assert "ERROR" not in written and "Traceback" not in written, written[-3000:]
+
+
 # ----------------------------------------------------------------------------- refused, with a code
 def test_cookie_with_a_foreign_origin_is_closed_4403(web, user):
     token = issue_pair(user).access

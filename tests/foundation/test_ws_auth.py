@@ -13,6 +13,7 @@ from accounts.ws_auth import (
     _headers,
     _token_from,
     origin_allowed,
+    socket_origin,
 )
 
 
@@ -36,7 +37,10 @@ def scope(path_query=b"", headers=()):
         ("https://app.example", True),
         ("https://app.example/", True),
         ("https://sketch.example", True),
-        ("https://www.example.org", True),  # ALLOWED_HOSTS' subdomain pattern
+        ("https://www.example.org", False),  # a host name of ours is not an origin of ours
+        ("http://sketch.example", False),  # another scheme
+        ("https://sketch.example:8443", False),  # another port
+        ("https://app.example:443", False),  # Django's CSRF check compares the string as sent
         ("https://evil.example", False),
         ("https://sketch.example.evil.example", False),
         ("null", False),
@@ -45,6 +49,20 @@ def scope(path_query=b"", headers=()):
 )
 def test_origin_allowed(origin, allowed):
     assert origin_allowed(origin) is allowed
+
+
+@override_settings(ALLOWED_ORIGINS=[], SITE_ORIGIN="https://sketch.example", ALLOWED_HOSTS=["127.0.0.1", "sketch.example"])
+def test_the_sockets_own_origin_is_scheme_host_and_port():
+    def own(scheme, headers):
+        return socket_origin({"scheme": scheme}, headers)
+
+    assert own("ws", {"host": "127.0.0.1:8000"}) == "http://127.0.0.1:8000"
+    assert own("wss", {"host": "sketch.example"}) == "https://sketch.example"
+    assert own("ws", {"host": "sketch.example", "x-forwarded-proto": "https"}) == "https://sketch.example"
+    assert own("ws", {"host": "evil.example"}) == ""  # not one of ALLOWED_HOSTS: no origin is ours
+    assert origin_allowed("http://127.0.0.1:8000", own("ws", {"host": "127.0.0.1:8000"}))
+    assert not origin_allowed("http://127.0.0.1:9999", own("ws", {"host": "127.0.0.1:8000"}))
+    assert not origin_allowed("https://127.0.0.1:8000", own("ws", {"host": "127.0.0.1:8000"}))
 
 
 def test_token_from_query_or_bearer_header():
@@ -65,7 +83,12 @@ def test_cookie_parsing_is_lenient_and_joins_repeated_headers():
 @override_settings(ALLOWED_ORIGINS=[], SITE_ORIGIN="https://sketch.example", ALLOWED_HOSTS=["sketch.example"])
 def test_authenticate_outcomes(user):
     token = issue_pair(user).access
-    auth = async_to_sync(WebSocketAuthMiddleware(None).authenticate)
+    authenticate = async_to_sync(WebSocketAuthMiddleware(None).authenticate)
+
+    def auth(scope):
+        identity, error = authenticate(scope)
+        return (identity.user if identity else None, error)
+
     good_cookie = [("Cookie", f"access_token={token}"), ("Origin", "https://sketch.example")]
     assert auth(scope(headers=good_cookie)) == (user, None)
     assert (

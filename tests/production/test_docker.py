@@ -19,7 +19,7 @@ from dockerfile_parse import DockerfileParser
 
 from tests.support.processes import ROOT, Managed, free_port, wait_for_port
 
-from .conftest import production_env
+from .conftest import long_secret, production_env
 
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
@@ -232,13 +232,22 @@ def test_migrate_role_runs_migrations(stack_env):
 @pytest.mark.django_db(transaction=True)
 def test_web_role_serves_health_on_port(stack_env, logs_dir):
     port = free_port()
-    env = {**stack_env, "ROLE": "web", "PORT": str(port), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    metrics_token = long_secret("metrics")
+    env = {
+        **stack_env,
+        "ROLE": "web",
+        "PORT": str(port),
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "METRICS_TOKEN": metrics_token,
+    }
     server = Managed("entrypoint-web", ["bash", str(ENTRYPOINT)], env, logs_dir, cwd=Path("/")).start()
     try:
         wait_for_port(port, 60, server.process, server.log_path)
         live = requests.get(f"http://127.0.0.1:{port}/health/live", timeout=10)
         assert live.status_code == 200 and live.json()["status"] == "ok"
-        health = requests.get(f"http://127.0.0.1:{port}/health?token=never-logged", timeout=30)
+        health = requests.get(
+            f"http://127.0.0.1:{port}/health?token=never-logged", headers={"Authorization": f"Bearer {metrics_token}"}, timeout=30
+        )
         assert health.status_code in (200, 503)
         body = health.json()
         assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"], body

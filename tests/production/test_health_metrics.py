@@ -85,10 +85,11 @@ def test_probes_answer_any_host_over_plain_http(client):
 
 # ----------------------------------------------------------------------------- /health
 @pytest.mark.django_db
+@override_settings(METRICS_TOKEN=METRICS_TOKEN)
 def test_health_reports_workers_and_queue_depth(client, sketch_queue):
     worker = registered_worker(sketch_queue)
     waiting_job(sketch_queue, 5)
-    body = client.get("/health").json()
+    body = client.get("/health", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}").json()
     assert body["status"] == "ok", body
     assert body["queue"]["depth"] == {"queued": 1, "started": 0, "scheduled": 0, "deferred": 0, "failed": 0}
     assert body["queue"]["oldest_wait_s"] >= 4
@@ -105,8 +106,11 @@ def test_health_is_503_when_jobs_wait_and_no_worker_is_seen(client, sketch_queue
     waiting_job(sketch_queue, 600)
     response = client.get("/health")
     assert response.status_code == 503
-    assert response.json()["failed"] == ["workers"]
-    assert "no worker" in response.json()["checks"]["workers"]["error"]
+    assert response.json() == {**response.json(), "status": "unhealthy", "failed": ["workers"]}
+    assert response.json()["checks"]["workers"] == {"ok": False}  # the reason is for operators
+    with override_settings(METRICS_TOKEN=METRICS_TOKEN):
+        detailed = client.get("/health", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
+    assert "no worker" in detailed.json()["checks"]["workers"]["error"]
     registered_worker(sketch_queue)
     assert client.get("/health").status_code == 200
 

@@ -42,7 +42,7 @@ def test_settings_choose_json_without_debug_and_filters_everything():
 
     handler = settings.LOGGING["handlers"]["console"]
     assert handler["formatter"] == "json"
-    assert handler["filters"] == ["context", "redact"]
+    assert handler["filters"] == ["context", "redact", "escape"]
     assert settings.LOGGING["loggers"]["daphne"]["level"] == "WARNING"
 
 

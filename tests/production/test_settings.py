@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import override_settings
 
-from .conftest import production_env, run_manage, settings_value
+from .conftest import long_secret, production_env, run_manage, settings_value
 
 
 # ----------------------------------------------------------------------------- check --deploy
@@ -30,7 +30,8 @@ def test_check_deploy_complains_when_hardening_is_switched_off(var_dir):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"DJANGO_SECRET_KEY": None, "JWT_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": None, "JWT_SECRET_KEY": None, "DATABASE_URL": "postgresql://db.example/s"}, "DJANGO_SECRET_KEY"),
+        ({"JWT_SECRET_KEY": long_secret("django")}, "JWT_SECRET_KEY must differ"),
         ({"DJANGO_SECRET_KEY": "changeme"}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": "short-but-random-x9"}, "DJANGO_SECRET_KEY"),
         ({"JWT_SECRET_KEY": "your-secret-key-change-in-production"}, "JWT_SECRET_KEY"),

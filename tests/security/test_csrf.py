@@ -257,3 +257,38 @@ def test_csrf_failure_on_a_page_is_html_and_on_the_api_json(user):
     assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
     api = cookie_client(user).post("/api/upload/confirm", {}, format="json")
     assert_json_error(api, 403, "csrf_failed")
+
+
+# ----------------------------------------------------------------------------- the token rotates at login
+PLANTED = "PlantedByAnAttacker0123456789abc"  # 32 characters: what a sibling subdomain could set
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/register"])
+def test_a_planted_csrf_token_stops_working_at_login(make_user, path):
+    """The attack: a csrftoken set before the victim logs in kept working after it, so the attacker
+    who planted it could forge the victim's unsafe requests."""
+    victim = make_user()
+    client = APIClient(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = PLANTED
+    body = {"email": victim.email, "password": victim.raw_password}
+    if path.endswith("register"):
+        body = {"email": f"new-{victim.email}", "password": victim.raw_password}
+    response = client.post(path, body, format="json")
+    assert response.status_code in (200, 201), response.content
+    fresh = response.cookies["csrftoken"].value
+    assert fresh and fresh != PLANTED
+    forged = client.post("/api/auth/logout-all", HTTP_X_CSRFTOKEN=PLANTED)
+    assert_json_error(forged, 403, "csrf_failed")
+    assert client.post("/api/auth/logout-all", HTTP_X_CSRFTOKEN=fresh).status_code == 204
+
+
+def test_a_planted_csrf_token_stops_working_at_the_login_page(user):
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = PLANTED
+    data = {"email": user.email, "password": user.raw_password, "csrfmiddlewaretoken": PLANTED}
+    response = client.post("/login/", data)
+    assert response.status_code == 302, response.content[:300]
+    assert response.cookies["csrftoken"].value not in ("", PLANTED)
+    assert client.post("/logout/", {"csrfmiddlewaretoken": PLANTED}).status_code == 403
+    fresh = client.cookies["csrftoken"].value
+    assert client.post("/logout/", {"csrfmiddlewaretoken": fresh}).status_code == 302

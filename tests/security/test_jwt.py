@@ -227,7 +227,10 @@ def test_tokens_of_a_deleted_user_are_refused(make_user):
 def test_access_token_expires(user, settings):
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from accounts.sessions import open_session
+
     token = AccessToken.for_user(user)
+    token["sid"] = open_session(user).pk.hex  # valid in every way but its age
     token.set_exp(lifetime=-timedelta(seconds=settings.SIMPLE_JWT["LEEWAY"] + 2))
     assert_json_error(APIClient().get(ME, HTTP_AUTHORIZATION=f"Bearer {token}"), 401)
     assert time.time() > token["exp"]

@@ -11,7 +11,6 @@ deletes them at the end.
 import json
 
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -40,6 +39,7 @@ def people(django_db_setup, django_db_blocker):
     import uuid
 
     from accounts.models import User
+    from accounts.sessions import open_session
     from sketches.models import Sketch, Upload
 
     made = {}
@@ -48,6 +48,7 @@ def people(django_db_setup, django_db_blocker):
             user = User.objects.create_user(
                 email=f"ws-{name}-{uuid.uuid4().hex[:8]}@example.com", password="irrelevant-Pass-1234"
             )
+            user.committed_sid = open_session(user).pk.hex
             upload = Upload.objects.create(
                 owner=user, key=f"uploads/{user.pk}/{uuid.uuid4().hex}.png", content_type="image/png", status="confirmed"
             )
@@ -64,7 +65,12 @@ def people(django_db_setup, django_db_blocker):
 
 
 def access(user) -> str:
-    return str(AccessToken.for_user(user))
+    """An access token of the user's committed login session (daphne must see the row)."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(user)
+    token["sid"] = user.committed_sid
+    return str(token)
 
 
 def outcome(port, *, origin=None, cookie=None, token=None, bearer=None, path="/ws"):
@@ -109,6 +115,15 @@ def test_cookie_with_foreign_origin_is_closed_4403(server, people):
     alice, _ = people["alice"]
     results = {origin: outcome(port, origin=origin, cookie=access(alice)) for origin in FOREIGN_ORIGINS}
     assert results == {origin: ("closed", 4403) for origin in FOREIGN_ORIGINS}
+
+
+def test_another_port_or_scheme_of_our_host_is_closed_4403(server, people):
+    """The attack: bob's cookie with ``Origin: http://127.0.0.1:9999`` got his snapshot."""
+    _, port = server
+    alice, _ = people["alice"]
+    others = ["http://127.0.0.1:9999", f"https://127.0.0.1:{port}", f"http://localhost:{port + 1}"]
+    results = {origin: outcome(port, origin=origin, cookie=access(alice)) for origin in others}
+    assert results == {origin: ("closed", 4403) for origin in others}
 
 
 def test_cookie_without_origin_is_refused(server, people):

@@ -37,7 +37,7 @@ def production_env(database_url: str, var_dir: Path, *, settings: str, pythonpat
         PYTHONPATH=pythonpath,
         DATABASE_URL=database_url,
         DJANGO_SECRET_KEY=SECRET,
-        JWT_SECRET_KEY=SECRET,
+        JWT_SECRET_KEY=SECRET + "-jwt",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         VAR_DIR=str(var_dir),
