@@ -9,7 +9,7 @@ grooves dragged along the flow, that relief is lit from the upper left (impasto)
 Three sizes: strokes at a working size (~0.4-1 MP; they are large), the relief and its
 lighting at a texture size (fine enough for single bristles) and the composite at full size.
 
-basic    -- quick: one coarse and one finer layer of strokes, bristles, light impasto.
+basic    -- quick: one coarse and one finer layer of strokes, bristles, light impasto with soft glints.
 advanced -- careful: Kuwahara abstraction, three brush sizes down to small detail, canvas.
 artistic -- expressive: big loose strokes of broken, vivid colour, heavy impasto.
 """
@@ -146,20 +146,21 @@ def _height(thick8: np.ndarray, bristle: np.ndarray, size: tuple[int, int], us: 
 
 
 def _impasto(height: np.ndarray, ctx: Ctx, method: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Light the paint surface from the top left: (uint8 shade ~238 when flat, uint8 glints)."""
+    """Light the paint surface from the top left: (uint8 shade, flat at 218 or 232; uint8 glints)."""
     ut = ops.unit(height.shape)
     gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3)
     # normal . light for a light from the upper left: slopes facing it brighten
     lit = cv2.addWeighted(gx, -0.7, gy, -0.7, 0.0)
     # slopes per reference pixel, so the relief looks the same at every picture size
-    k = {"basic": 1.6, "advanced": 2.0, "artistic": 2.4}[method] * ctx.lerp(0.6, 1.4) * ut
+    k = {"basic": 2.2, "advanced": 2.0, "artistic": 2.4}[method] * ctx.lerp(0.6, 1.4) * ut
     lit *= F32(k)
     # steep stroke edges saturate softly instead of turning black or white
     np.tanh(lit, out=lit)
     flat = 218.0 if method == "basic" else 232.0
     shade = cv2.addWeighted(lit, 45.0, lit, 0.0, flat, dtype=cv2.CV_8U)
-    if method == "basic":
-        return shade, None  # quick version: lit slopes only, no glints
-    spec = cv2.addWeighted(lit, 80.0, lit, 0.0, -44.0, dtype=cv2.CV_8U)  # glints on ridges
+    # glints on the ridges: shading alone hardly shows on dark paint, where a light catches
+    # the wet ridges all the same (basic: fewer and softer)
+    gain, offset = (70.0, -30.0) if method == "basic" else (80.0, -44.0)
+    spec = cv2.addWeighted(lit, gain, lit, 0.0, offset, dtype=cv2.CV_8U)
     return shade, spec
