@@ -101,9 +101,7 @@ def resolve(token: str) -> ShareLink:
     """The link behind a token, counting the view. NotFound (404) or LinkGone (410) otherwise."""
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
         raise NotFound("Share link")
-    link = (
-        ShareLink.objects.select_related("sketch", "sketch__upload").filter(token_hash=hash_token(token)).first()
-    )
+    link = ShareLink.objects.select_related("sketch", "sketch__upload").filter(token_hash=hash_token(token)).first()
     if link is None:
         raise NotFound("Share link")
     if link.state != "active":
