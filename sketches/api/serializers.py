@@ -161,7 +161,9 @@ class StylesResponseSerializer(serializers.Serializer):
 class ShareCreateSerializer(serializers.Serializer):
     expires_in_days = serializers.ChoiceField(
         choices=EXPIRY_DAYS,
-        error_messages={"invalid_choice": f"Choose {', '.join(map(str, EXPIRY_DAYS))} days (got {{input}})."},
+        error_messages={
+            "invalid_choice": f"Choose {', '.join(map(str, EXPIRY_DAYS[:-1]))} or {EXPIRY_DAYS[-1]} days (got {{input}})."
+        },
     )
     include_original = serializers.BooleanField(required=False, default=False)
 
