@@ -15,6 +15,9 @@ from .services import NotFound
 from .storage import current_base_url, get_storage
 from .throttles import SHARE_THROTTLES
 
+# Photos a browser can show; a HEIC original (most browsers cannot) leaves the page with the sketch alone.
+BROWSER_IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp", "image/gif"}
+
 
 def _unlisted(view):
     """Every answer of these pages stays out of search engines, caches and Referer headers."""
@@ -53,8 +56,8 @@ def shared_sketch(request, token):
     # A neutral file name: the photo's own name could say who is in it.
     result_url = storage.download_url(sketch.result_key, filename=f"sketch-{sketch.style}-{sketch.method}{extension}")
     original_url = None
-    if link.include_original:
-        upload = sketch.upload
+    upload = sketch.upload
+    if link.include_original and upload.content_type in BROWSER_IMAGE_TYPES:
         original_url = storage.download_url(upload.key, filename=f"photo{PurePath(upload.key).suffix}")
     context = {
         "sketch": sketch,

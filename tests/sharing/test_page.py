@@ -57,6 +57,16 @@ def test_before_after_when_the_original_is_included(client, user, make_sketch):
     assert "js/shared.js" in html and 'type="range"' in html
 
 
+def test_a_photo_browsers_cannot_show_is_left_out(client, user, make_sketch):
+    sketch = make_sketch(user)
+    sketch.upload.content_type = "image/heic"
+    sketch.upload.save()
+    new = sharing.create_link(user, sketch.pk, expires_in_days=1, include_original=True)
+    html = client.get(f"/s/{new.token}").content.decode()
+    assert 'data-testid="share-compare"' not in html and sketch.upload.key not in html
+    assert f"/files/{sketch.result_key}" in html
+
+
 def test_unknown_is_a_plain_404_and_expired_or_revoked_a_plain_410(client, user, make_sketch):
     sketch = make_sketch(user)
     missing = client.get("/s/" + "A" * 43)
