@@ -342,10 +342,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "sketchsite.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
+        "share_ip": get_str(ENV, "THROTTLE_SHARE_IP", "60/min"),
         "login_ip": get_str(ENV, "THROTTLE_LOGIN_IP", "60/min"),
         "login_email": get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min"),
         "register_ip": get_str(ENV, "THROTTLE_REGISTER_IP", "30/min"),
-        "share_ip": get_str(ENV, "THROTTLE_SHARE_IP", "60/min"),
     },
     "NUM_PROXIES": get_int(ENV, "NUM_PROXIES", 0, minimum=0),  # 0: REMOTE_ADDR, never a client-sent X-Forwarded-For
 }

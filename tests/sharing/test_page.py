@@ -7,7 +7,7 @@ from django.utils import timezone
 from sketches import sharing
 from sketches.models import ShareLink
 from sketches.storage import get_storage
-from sketches.throttles import ShareLookupThrottle
+from sketches.share_throttle import ShareLookupThrottle
 
 
 def assert_unlisted(response):
