@@ -12,8 +12,8 @@ from accounts.throttles import throttle_wait
 from . import sharing
 from .engine.catalog import METHODS, STYLES
 from .services import NotFound
-from .storage import current_base_url, get_storage
 from .share_throttle import SHARE_THROTTLES
+from .storage import current_base_url, get_storage
 
 # Photos a browser can show; a HEIC original (most browsers cannot) leaves the page with the sketch alone.
 BROWSER_IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp", "image/gif"}

@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 
 from sketchsite.body_limits import accepts_body
 
-from .. import services, sharing
+from .. import services
 from ..catalog import styles_with_previews
+from ..sharing import create_link, list_links, revoke_link
 from ..storage import ObjectMissing, attachment_header, current_base_url, get_storage
 from .serializers import (
     ConfirmRequestSerializer,
@@ -195,7 +196,7 @@ class ShareListView(ServiceView):
     def post(self, request, sketch_id):
         data = ShareCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        new = sharing.create_link(request.user, sketch_id, **data.validated_data)
+        new = create_link(request.user, sketch_id, **data.validated_data)
         url = request.build_absolute_uri(reverse("share-page", args=[new.token]))
         body = ShareLinkSerializer(new.link, context={"urls": {new.link.pk: url}}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -206,7 +207,7 @@ class ShareListView(ServiceView):
         description="Active, expired and revoked ones (see `state`); `url` is null: the token is not stored.",
     )
     def get(self, request, sketch_id):
-        return Response(ShareLinkSerializer(sharing.list_links(request.user, sketch_id), many=True).data)
+        return Response(ShareLinkSerializer(list_links(request.user, sketch_id), many=True).data)
 
 
 class ShareDetailView(ServiceView):
@@ -216,7 +217,7 @@ class ShareDetailView(ServiceView):
         description="The link answers 410 from then on. Revoking a revoked link is not an error.",
     )
     def delete(self, request, sketch_id, link_id):
-        sharing.revoke_link(request.user, sketch_id, link_id)
+        revoke_link(request.user, sketch_id, link_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

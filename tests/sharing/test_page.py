@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from sketches import sharing
 from sketches.models import ShareLink
-from sketches.storage import get_storage
 from sketches.share_throttle import ShareLookupThrottle
+from sketches.storage import get_storage
 
 
 def assert_unlisted(response):
