@@ -11,7 +11,6 @@ const list = $("share-links");
 const errorBox = $("share-error");
 const urlInput = $("share-url");
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const STATES = { active: "Active", expired: "Expired", revoked: "Revoked" };
 
 let current = null; // { sketch, opener }
 
@@ -21,10 +20,13 @@ function showError(error) {
 }
 
 function describeLink(link) {
-  const parts = [`${STATES[link.state] || link.state}`];
-  if (link.state === "active") parts.push(`until ${dateFormat.format(new Date(link.expires_at))}`);
-  else if (link.state === "expired") parts.push(`on ${dateFormat.format(new Date(link.expires_at))}`);
-  else if (link.revoked_at) parts.push(`on ${dateFormat.format(new Date(link.revoked_at))}`);
+  const when = (value) => dateFormat.format(new Date(value));
+  const state = {
+    active: `Active until ${when(link.expires_at)}`,
+    expired: `Expired on ${when(link.expires_at)}`,
+    revoked: `Revoked on ${when(link.revoked_at || link.expires_at)}`,
+  }[link.state] || link.state;
+  const parts = [state];
   if (link.include_original) parts.push("with the photo");
   parts.push(link.view_count === 1 ? "1 view" : `${link.view_count} views`);
   return parts.join(" · ");
