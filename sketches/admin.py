@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from . import services
+from . import services, sharing
 from .engine.catalog import METHODS, STYLES
-from .models import Sketch, Upload
+from .models import ShareLink, Sketch, Upload
 from .storage import StorageError, get_storage
 
 
@@ -187,6 +187,117 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+# ----------------------------------------------------------------------------- share links
+SHARE_STATES = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
+SHARE_PILLS = {"active": "completed", "expired": "cancelled", "revoked": "failed"}  # reuse the status colours
+
+
+def share_state_pill(link: ShareLink):
+    return status_pill(SHARE_PILLS[link.state], SHARE_STATES[link.state])
+
+
+class ShareStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return list(SHARE_STATES.items())
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+class ShareLinkInline(admin.TabularInline):
+    model = ShareLink
+    fk_name = "sketch"
+    extra = 0
+    can_delete = False
+    show_change_link = True  # revoking happens on the share link's own list
+    fields = ["token_prefix", "state_display", "include_original", "created_at", "expires_at", "view_count"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False  # links are made by owners, who alone see the token
+
+    @admin.display(description="State")
+    def state_display(self, link):
+        return share_state_pill(link)
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = [
+        "prefix",
+        "sketch_link",
+        "owner_email",
+        "state_display",
+        "include_original",
+        "created_at",
+        "expires_at",
+        "view_count",
+        "last_viewed_at",
+    ]
+    list_display_links = ["prefix"]
+    list_filter = [ShareStateFilter, "include_original", "created_at"]
+    search_fields = ["created_by__email", "=sketch__id", "token_prefix"]
+    list_select_related = ["sketch", "created_by"]
+    ordering = ["-created_at"]
+    actions = ["revoke_selected"]
+    fields = [
+        "id",
+        "prefix",
+        "sketch_link",
+        "owner_email",
+        "state_display",
+        "include_original",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "view_count",
+        "last_viewed_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: the one change is the revoke action
+
+    @admin.display(description="Token", ordering="token_prefix")
+    def prefix(self, link):
+        return f"{link.token_prefix}…"
+
+    @admin.display(description="Sketch")
+    def sketch_link(self, link):
+        url = reverse("admin:sketches_sketch_change", args=[link.sketch_id])
+        return format_html('<a href="{}">{} / {}</a>', url, link.sketch.style, link.sketch.method)
+
+    @admin.display(description="Owner", ordering="created_by__email")
+    def owner_email(self, link):
+        return link.created_by.email
+
+    @admin.display(description="State")
+    def state_display(self, link):
+        return share_state_pill(link)
+
+    @admin.action(description="Revoke selected share links", permissions=["view"])
+    def revoke_selected(self, request, queryset):
+        selected = queryset.count()  # before the change: revoked ones then count as skipped
+        done = sharing.revoke(queryset)
+        text = f"{done} share link{'' if done == 1 else 's'} revoked."
+        if selected - done:
+            text += f" {selected - done} skipped: they were revoked already."
+        self.message_user(request, text, messages.SUCCESS if done else messages.WARNING)
+
+
 @admin.register(Sketch)
 class SketchAdmin(admin.ModelAdmin):
     change_list_template = "admin/sketches/sketch/change_list.html"
@@ -210,6 +321,7 @@ class SketchAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     list_per_page = 50
     actions = ["retry_selected", "cancel_selected", "fail_selected"]
+    inlines = [ShareLinkInline]
     fieldsets = [
         (None, {"fields": ["result_preview", "id", "owner", "upload_link", "style", "method", "options"]}),
         ("Job", {"fields": ["status", "progress", "stage", "error", "task_id", "attempts", "request_id"]}),

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Upload(models.Model):
@@ -93,3 +94,32 @@ class Sketch(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class ShareLink(models.Model):
+    """A public, expiring link to one sketch. Only a hash of its token is kept (see sharing.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sketch = models.ForeignKey(Sketch, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the token, hex.")
+    token_prefix = models.CharField(max_length=8, editable=False, help_text="The token's first characters, to tell links apart.")
+    include_original = models.BooleanField(default=False, help_text="The page also shows the photo, with a before/after slider.")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sketch", "-created_at"]), models.Index(fields=["created_by", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.token_prefix}… ({self.state})"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "active"

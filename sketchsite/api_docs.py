@@ -95,6 +95,7 @@ Every error has the same JSON body:
 | `csrf_failed` | 403 | cookie-authenticated unsafe request without a valid `X-CSRFToken` |
 | `permission_denied` | 403 | not allowed |
 | `not_found` | 404 | no such object **of yours** (other users' objects are never revealed) |
+| `sketch_not_completed` | 409 | only a completed sketch can be shared |
 | `request_too_large` | 413 | the body is over what the address takes (the detail says how much); the connection closes |
 | `too_many_tasks` | 429 | too many sketches in progress: wait for one to finish |
 | `throttled` | 429 | too many login or registration attempts; see `Retry-After` |

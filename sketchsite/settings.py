@@ -372,6 +372,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "sketchsite.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
+        "share_ip": get_str(ENV, "THROTTLE_SHARE_IP", "60/min"),
         "login_ip": get_str(ENV, "THROTTLE_LOGIN_IP", "60/min"),
         # Per (client IP, email): THROTTLE_LOGIN_EMAIL is its older name.
         "login_ip_email": get_str(ENV, "THROTTLE_LOGIN_IP_EMAIL", get_str(ENV, "THROTTLE_LOGIN_EMAIL", "10/min")),

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from ..models import Sketch, Upload
+from ..models import ShareLink, Sketch, Upload
+from ..sharing import EXPIRY_DAYS
 
 
 class UploadSerializer(serializers.ModelSerializer):
@@ -165,3 +166,38 @@ class MethodSerializer(serializers.Serializer):
 class StylesResponseSerializer(serializers.Serializer):
     styles = StyleSerializer(many=True)
     methods = MethodSerializer(many=True)
+
+
+class ShareCreateSerializer(serializers.Serializer):
+    expires_in_days = serializers.ChoiceField(
+        choices=EXPIRY_DAYS,
+        error_messages={
+            "invalid_choice": f"Choose {', '.join(map(str, EXPIRY_DAYS[:-1]))} or {EXPIRY_DAYS[-1]} days (got {{input}})."
+        },
+    )
+    include_original = serializers.BooleanField(required=False, default=False)
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True)
+
+    class Meta:
+        model = ShareLink
+        fields = [
+            "id",
+            "url",
+            "token_prefix",
+            "state",
+            "include_original",
+            "expires_at",
+            "revoked_at",
+            "created_at",
+            "view_count",
+            "last_viewed_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, link) -> str | None:
+        """The full link, only in the answer that creates it: the server keeps no copy of the token."""
+        return self.context.get("urls", {}).get(link.pk)

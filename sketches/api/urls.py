@@ -14,5 +14,9 @@ urlpatterns = [
     re_path(r"^sketch/create/?$", views.SketchCreateView.as_view(), name="api-sketch-create"),
     re_path(r"^sketch/styles/available/?$", views.StylesView.as_view(), name="api-styles"),
     re_path(r"^sketch/task/(?P<task_id>[^/]+)/?$", views.TaskView.as_view(), name="api-task"),
+    re_path(r"^sketch/(?P<sketch_id>[^/]+)/share/?$", views.ShareListView.as_view(), name="api-share-list"),
+    re_path(
+        r"^sketch/(?P<sketch_id>[^/]+)/share/(?P<link_id>[^/]+)/?$", views.ShareDetailView.as_view(), name="api-share-detail"
+    ),
     re_path(r"^sketch/(?P<sketch_id>[^/]+)/?$", views.SketchDetailView.as_view(), name="api-sketch-detail"),
 ]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,6 +16,7 @@ from sketchsite.body_limits import accepts_body
 
 from .. import quota, services, throttles
 from ..catalog import styles_with_previews
+from ..sharing import create_link, list_links, revoke_link
 from ..storage import ObjectMissing, attachment_header, current_base_url, get_storage
 from ..throttles import SketchCreateThrottle
 from .serializers import (
@@ -23,6 +25,8 @@ from .serializers import (
     DownloadUrlSerializer,
     PresignRequestSerializer,
     PresignResponseSerializer,
+    ShareCreateSerializer,
+    ShareLinkSerializer,
     SketchCreateSerializer,
     SketchSerializer,
     StorageUsageSerializer,
@@ -205,6 +209,46 @@ class SketchDetailView(ServiceView):
     )
     def delete(self, request, sketch_id):
         services.delete_sketch(request.user, sketch_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ShareListView(ServiceView):
+    @extend_schema(
+        request=ShareCreateSerializer,
+        responses={
+            201: ShareLinkSerializer,
+            400: OpenApiResponse(description="`invalid_choice`: `expires_in_days` is not 1, 7 or 30"),
+            404: OpenApiResponse(description="`not_found`: no such sketch of yours"),
+            409: OpenApiResponse(description="`sketch_not_completed`: only a completed sketch can be shared"),
+        },
+        summary="Share a sketch: create a public link",
+        description="The answer's `url` holds the link's secret token and is shown this once; lists give only `token_prefix`. Anyone with the link sees this sketch (and the photo when `include_original`) until it expires or is revoked.",
+    )
+    def post(self, request, sketch_id):
+        data = ShareCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = create_link(request.user, sketch_id, **data.validated_data)
+        url = request.build_absolute_uri(reverse("share-page", args=[new.token]))
+        body = ShareLinkSerializer(new.link, context={"urls": {new.link.pk: url}}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: ShareLinkSerializer(many=True), 404: OpenApiResponse(description="`not_found`: no such sketch of yours")},
+        summary="The share links of a sketch, newest first",
+        description="Active, expired and revoked ones (see `state`); `url` is null: the token is not stored.",
+    )
+    def get(self, request, sketch_id):
+        return Response(ShareLinkSerializer(list_links(request.user, sketch_id), many=True).data)
+
+
+class ShareDetailView(ServiceView):
+    @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="`not_found`: no such sketch or link of yours")},
+        summary="Revoke a share link",
+        description="The link answers 410 from then on. Revoking a revoked link is not an error.",
+    )
+    def delete(self, request, sketch_id, link_id):
+        revoke_link(request.user, sketch_id, link_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,6 +3,7 @@
 
 import { api, describeError, humanSize, readJSON, showToast } from "./api.js";
 import { LiveSketches, isActive } from "./live.js";
+import { openShare } from "./share.js";
 
 const $ = (id) => document.getElementById(id);
 const grid = $("sketch-grid");
@@ -130,6 +131,10 @@ function fillCard(card, sketch) {
     download.setAttribute("download", `sketch-${sketch.style}-${sketch.method}.png`);
     download.setAttribute("aria-label", `Download the ${style} sketch made ${created}`);
   }
+  const share = card.querySelector(".share");
+  share.hidden = sketch.status !== "completed";
+  share.setAttribute("aria-label", `Share the ${style} sketch made ${created}`);
+  share.onclick = () => openShare(sketch, { title: `Share this ${style} sketch`, opener: share });
   const remove = card.querySelector(".delete");
   remove.setAttribute("aria-label", `Delete the ${style} sketch made ${created}`);
   remove.onclick = () => askDelete(sketch, card);
