@@ -372,7 +372,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayRequestDuration": True, "tryItOutEnabled": False},
+    # No deep links: Swagger UI puts them as links inside each operation's toggle button (nested controls).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "displayRequestDuration": True, "tryItOutEnabled": False},
 }
 
 # ----------------------------------------------------------------------------- i18n
