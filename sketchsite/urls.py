@@ -6,6 +6,7 @@ from accounts import views as account_views
 
 from . import health, metrics, openapi  # noqa: F401  (openapi registers the auth scheme)
 from .api_root import ApiRootView
+from .favicon import favicon
 
 handler400 = "sketchsite.errors.bad_request"
 handler403 = "sketchsite.errors.permission_denied"
@@ -17,6 +18,7 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/auth/", include("accounts.api.urls")),
     path("api/", include("sketches.api.urls")),
