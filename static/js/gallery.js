@@ -201,8 +201,18 @@ function setLink(link, href) {
 
 function navigate(url) {
   history.pushState(null, "", url);
-  load();
   window.scrollTo({ top: 0, behavior: "smooth" });
+  return load();
+}
+
+// After a delete the focused button is gone: land on the card that took its place (or the one
+// before it), or on the empty state's heading, never on <body>.
+function focusCardAt(index) {
+  const cards = grid.querySelectorAll(".sketch-card");
+  const card = cards[Math.min(index, cards.length - 1)];
+  const target = card ? card.querySelector(".title") : $("empty").hidden ? document.querySelector("h1") : $("empty-title");
+  target.tabIndex = -1;
+  target.focus();
 }
 
 for (const link of [$("prev"), $("next")]) {
@@ -249,13 +259,15 @@ $("confirm-delete").addEventListener("click", async (event) => {
     }
   }
   live.unwatch(sketch.id);
+  const index = [...grid.children].indexOf(card);
   dialog.close("deleted");
   deleting = null;
   card.remove();
   showToast("Sketch deleted.");
   const p = params();
-  if (!grid.children.length && p.page > 1) navigate(urlFor({ ...p, page: p.page - 1 }));
-  else load();
+  const reloaded = !grid.children.length && p.page > 1 ? navigate(urlFor({ ...p, page: p.page - 1 })) : load();
+  await reloaded;
+  focusCardAt(index);
 });
 
 dialog.addEventListener("close", () => {
