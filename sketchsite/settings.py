@@ -378,6 +378,8 @@ SPECTACULAR_SETTINGS = {
 
 # ----------------------------------------------------------------------------- i18n
 LANGUAGE_CODE = "en-us"
+# Dates read the same everywhere (pages, admin lists, JS): sketchsite/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["sketchsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,7 @@
 // unfinished ones kept current over the WebSocket, deletion behind a confirmation dialog.
 
 import { api, describeError, humanSize, readJSON, showToast } from "./api.js";
+import { formatDateTime } from "./dates.js";
 import { LiveSketches, isActive } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,7 +16,6 @@ const selects = { status: $("filter-status"), style: $("filter-style"), method: 
 const dialog = $("delete-dialog");
 const STATUS_NAMES = { queued: "Queued", processing: "Drawing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
 const STAGES = { download: "Fetching the photo", decode: "Reading the image", render: "Drawing", encode: "Finishing", upload: "Saving" };
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 let deleting = null; // the sketch the dialog asks about
 let loadToken = 0;
@@ -47,7 +47,7 @@ function nameOf(sketch) {
 // ------------------------------------------------------------------ cards
 function fillCard(card, sketch) {
   const { style, method } = nameOf(sketch);
-  const created = dateFormat.format(new Date(sketch.created_at));
+  const created = formatDateTime(sketch.created_at);
   card.dataset.id = sketch.id;
   card.dataset.status = sketch.status;
   card.querySelector(".title").textContent = `${style} · ${method}`;
