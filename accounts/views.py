@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
@@ -102,7 +101,8 @@ def admin_login_view(request):
     """The admin shares the site's login. A logged-in user without admin rights is refused here:
     sending them to /login/ would send them straight back to the admin, a redirect loop."""
     if request.user.is_authenticated:
-        raise PermissionDenied("Only admins may use the admin.")
+        # An answer, not an exception: a refused visit is routine, not worth a logged traceback.
+        return render(request, "admin/not_staff.html", status=403)
     query = request.META.get("QUERY_STRING", "")
     return redirect("/login/" + (f"?{query}" if query else ""))
 

@@ -10,11 +10,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from . import services, sharing
 from .engine.catalog import METHODS, STYLES
@@ -53,8 +56,8 @@ def image_link(key: str, filename: str, alt: str, height: int = 48):
 # ----------------------------------------------------------------------------- uploads
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
+    # No picture in the list: the only stored image of an upload is the full-size original.
     list_display = [
-        "preview",
         "name",
         "owner_email",
         "content_type",
@@ -100,12 +103,6 @@ class UploadAdmin(admin.ModelAdmin):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(_sketches=Count("sketches"))
-
-    @admin.display(description="Photo")
-    def preview(self, upload):
-        if upload.status != Upload.Status.CONFIRMED:
-            return "—"
-        return image_link(upload.key, upload.original_name or "photo", f"Photo {upload.original_name}")
 
     @admin.display(description="Photo")
     def preview_large(self, upload):
@@ -356,6 +353,46 @@ class SketchAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # sketches are made from uploads, by their owners
 
+    def has_change_permission(self, request, obj=None):
+        return False  # view only (no Save buttons): jobs change through the actions below
+
+    def get_urls(self):
+        job = self.admin_site.admin_view(self.job_view)
+        return [path("<uuid:object_id>/job/<str:action>/", job, name="sketches_sketch_job"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        sketch = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "fail_form": FailReasonForm(), "job_sketch": sketch}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(require_POST)
+    def job_view(self, request, object_id, action):
+        """Retry, Cancel or Mark failed for one sketch, from its page."""
+        sketch = self.get_object(request, str(object_id))
+        if sketch is None or not self.has_view_permission(request, sketch):
+            raise Http404("No such sketch.")
+        back = reverse("admin:sketches_sketch_change", args=[sketch.pk])
+        if action == "retry":
+            done, verb = services.retry_sketch(sketch), "queued again"
+        elif action == "cancel":
+            done, verb = services.cancel_sketch(sketch, "Cancelled by an administrator."), "cancelled"
+        elif action == "fail":
+            form = FailReasonForm(request.POST)
+            if not form.is_valid():
+                self.message_user(request, "Write the reason the owner will see.", messages.ERROR)
+                return HttpResponseRedirect(back)
+            done, verb = services.fail_sketch(sketch, form.cleaned_data["reason"]), "marked as failed"
+        else:
+            raise Http404("No such action.")
+        if done:
+            self.message_user(request, f"The sketch was {verb}.", messages.SUCCESS)
+        else:
+            sketch.refresh_from_db()
+            self.message_user(
+                request, f"Nothing done: the sketch is {sketch.get_status_display().lower()} now.", messages.WARNING
+            )
+        return HttpResponseRedirect(back)
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), **queue_links()}
         return super().changelist_view(request, extra_context)
@@ -416,29 +453,32 @@ class SketchAdmin(admin.ModelAdmin):
     # --------------------------------------------------------------- actions
     @admin.action(description="Retry selected failed or cancelled sketches")
     def retry_selected(self, request, queryset):
+        selected = queryset.count()  # before the change: a status filter would no longer match them
         done = sum(
             services.retry_sketch(sketch)
             for sketch in queryset.filter(status__in=[Sketch.Status.FAILED, Sketch.Status.CANCELLED])
         )
-        self._report(request, done, queryset.count(), "queued again", "were not failed or cancelled")
+        self._report(request, done, selected, "queued again", "were not failed or cancelled")
 
     @admin.action(description="Cancel selected running sketches")
     def cancel_selected(self, request, queryset):
+        selected = queryset.count()
         done = sum(
             services.cancel_sketch(sketch, "Cancelled by an administrator.")
             for sketch in queryset.filter(status__in=Sketch.ACTIVE)
         )
-        self._report(request, done, queryset.count(), "cancelled", "were not queued or processing")
+        self._report(request, done, selected, "cancelled", "were not queued or processing")
 
     @admin.action(description="Mark selected running sketches as failed…")
     def fail_selected(self, request, queryset):
         running = queryset.filter(status__in=Sketch.ACTIVE)
+        selected = queryset.count()
         if request.POST.get("apply"):
             form = FailReasonForm(request.POST)
             if form.is_valid():
                 reason = form.cleaned_data["reason"]
                 done = sum(services.fail_sketch(sketch, reason) for sketch in running)
-                self._report(request, done, queryset.count(), "marked as failed", "were not queued or processing")
+                self._report(request, done, selected, "marked as failed", "were not queued or processing")
                 return None
         else:
             form = FailReasonForm()

@@ -406,11 +406,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayRequestDuration": True, "tryItOutEnabled": False},
+    # No deep links: Swagger UI puts them as links inside each operation's toggle button (nested controls).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "displayRequestDuration": True, "tryItOutEnabled": False},
 }
 
 # ----------------------------------------------------------------------------- i18n
 LANGUAGE_CODE = "en-us"
+# Dates read the same everywhere (pages, admin lists, JS): sketchsite/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["sketchsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import views as account_views
 
 from . import health, metrics, openapi  # noqa: F401  (openapi registers the auth scheme)
+from .api_root import ApiRootView
+from .favicon import favicon
 
 handler400 = "sketchsite.errors.bad_request"
 handler403 = "sketchsite.errors.permission_denied"
@@ -16,6 +18,8 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    path("favicon.ico", favicon, name="favicon"),
+    path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/auth/", include("accounts.api.urls")),
     path("api/", include("sketches.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

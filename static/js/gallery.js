@@ -2,6 +2,7 @@
 // unfinished ones kept current over the WebSocket, deletion behind a confirmation dialog.
 
 import { api, describeError, humanSize, readJSON, showToast } from "./api.js";
+import { formatDateTime } from "./dates.js";
 import { LiveSketches, isActive } from "./live.js";
 import { openShare } from "./share.js";
 
@@ -16,7 +17,6 @@ const selects = { status: $("filter-status"), style: $("filter-style"), method: 
 const dialog = $("delete-dialog");
 const STATUS_NAMES = { queued: "Queued", processing: "Drawing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
 const STAGES = { download: "Fetching the photo", decode: "Reading the image", render: "Drawing", encode: "Finishing", upload: "Saving" };
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 let deleting = null; // the sketch the dialog asks about
 let loadToken = 0;
@@ -48,7 +48,7 @@ function nameOf(sketch) {
 // ------------------------------------------------------------------ cards
 function fillCard(card, sketch) {
   const { style, method } = nameOf(sketch);
-  const created = dateFormat.format(new Date(sketch.created_at));
+  const created = formatDateTime(sketch.created_at);
   card.dataset.id = sketch.id;
   card.dataset.status = sketch.status;
   card.querySelector(".title").textContent = `${style} · ${method}`;
@@ -206,8 +206,18 @@ function setLink(link, href) {
 
 function navigate(url) {
   history.pushState(null, "", url);
-  load();
   window.scrollTo({ top: 0, behavior: "smooth" });
+  return load();
+}
+
+// After a delete the focused button is gone: land on the card that took its place (or the one
+// before it), or on the empty state's heading, never on <body>.
+function focusCardAt(index) {
+  const cards = grid.querySelectorAll(".sketch-card");
+  const card = cards[Math.min(index, cards.length - 1)];
+  const target = card ? card.querySelector(".title") : $("empty").hidden ? document.querySelector("h1") : $("empty-title");
+  target.tabIndex = -1;
+  target.focus();
 }
 
 for (const link of [$("prev"), $("next")]) {
@@ -254,13 +264,15 @@ $("confirm-delete").addEventListener("click", async (event) => {
     }
   }
   live.unwatch(sketch.id);
+  const index = [...grid.children].indexOf(card);
   dialog.close("deleted");
   deleting = null;
   card.remove();
   showToast("Sketch deleted.");
   const p = params();
-  if (!grid.children.length && p.page > 1) navigate(urlFor({ ...p, page: p.page - 1 }));
-  else load();
+  const reloaded = !grid.children.length && p.page > 1 ? navigate(urlFor({ ...p, page: p.page - 1 })) : load();
+  await reloaded;
+  focusCardAt(index);
 });
 
 dialog.addEventListener("close", () => {

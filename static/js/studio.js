@@ -76,6 +76,29 @@ function setBar(bar, pctNode, fraction) {
 function showUploadError(message) {
   els.uploadError.textContent = message;
   els.uploadError.hidden = !message;
+  if (message) els.input.setAttribute("aria-invalid", "true");
+  else els.input.removeAttribute("aria-invalid");
+}
+
+// Focus that sat on a control which just disappeared or was disabled falls to <body>, and
+// keyboard and screen-reader users lose their place: hand it to what replaced the control.
+function focusLost() {
+  const active = document.activeElement;
+  return !active || active === document.body || active.disabled || active.closest("[hidden]") !== null;
+}
+
+function moveFocus(target, { force = false } = {}) {
+  if (force || focusLost()) target.focus();
+}
+
+// Back to the dropzone, e.g. when the server refused the file: no broken preview stays behind.
+function showDropzone() {
+  if (state.objectUrl) URL.revokeObjectURL(state.objectUrl);
+  state.objectUrl = null;
+  state.file = null;
+  els.before.removeAttribute("src");
+  els.canvas.hidden = true;
+  els.dropzone.hidden = false;
 }
 
 function label(sketch) {
@@ -89,6 +112,7 @@ function updateCreateButton() {
   els.create.disabled = !state.upload || state.creating || running;
   if (state.uploading) els.hint.textContent = "Your photo is uploading…";
   else if (!state.upload) els.hint.textContent = state.file ? "Choose another photo to continue." : "Choose a photo to begin.";
+  else if (running && state.sketch.status === "queued") els.hint.textContent = "Waiting in line… you can change the settings for the next one.";
   else if (running) els.hint.textContent = "Drawing… you can change the settings for the next one.";
   else if (state.sketch) els.hint.textContent = "Change the style or settings and create another from the same photo.";
   else els.hint.textContent = "Ready when you are.";
@@ -102,6 +126,7 @@ async function selectFile(file) {
   if (problem) {
     showUploadError(describeError(problem, { maxSize }));
     els.input.value = "";
+    if (!els.dropzone.hidden) els.input.focus(); // the error describes the file input
     return;
   }
   if (state.uploading) state.uploading.abort();
@@ -113,6 +138,8 @@ async function selectFile(file) {
 
   els.dropzone.hidden = true;
   els.canvas.hidden = false;
+  els.canvas.classList.remove("no-preview");
+  moveFocus(els.canvas);
   els.fileMeta.replaceChildren(Object.assign(document.createElement("strong"), { textContent: file.name }), ` · ${humanSize(file.size)}`);
   els.compare.classList.remove("has-result", "only-result");
   els.before.alt = `Your photo, ${file.name}`;
@@ -122,8 +149,10 @@ async function selectFile(file) {
     if (els.before.naturalWidth) els.compare.style.aspectRatio = `${els.before.naturalWidth} / ${els.before.naturalHeight}`;
   };
   els.before.onerror = () => {
-    // e.g. HEIC, which most browsers cannot show: the server can still read it.
+    // e.g. HEIC, which most browsers cannot show: the server can still read it. No broken icon.
+    if (!els.before.getAttribute("src")) return;
     els.before.alt = `${file.name} (no preview in this browser)`;
+    els.canvas.classList.add("no-preview");
   };
 
   const controller = new AbortController();
@@ -151,7 +180,13 @@ async function selectFile(file) {
     if (error.name === "AbortError" || state.uploading !== controller) return;
     els.uploadStatus.hidden = true;
     showUploadError(describeError(error, { maxSize }));
-    state.file = file; // keep the preview, but nothing can be created from it
+    if (error.status === 400) {
+      // The server refused the file itself: start again from the dropzone, error in view.
+      showDropzone();
+      els.input.focus();
+    } else {
+      state.file = file; // keep the preview (a retry may work), but nothing can be created from it
+    }
   } finally {
     if (state.uploading === controller) state.uploading = null;
     updateCreateButton();
@@ -221,6 +256,7 @@ els.form.addEventListener("submit", async (event) => {
     state.sketch = null;
     showSketch(sketch);
     live.watch(sketch);
+    moveFocus(els.jobStatus, { force: true });
     if (window.matchMedia("(max-width: 900px)").matches) els.canvas.scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
     if (error.code === "upload_not_confirmed" || error.status === 404) state.upload = null;
@@ -235,6 +271,7 @@ function showJobError(title, text) {
   els.jobErrorTitle.textContent = title;
   els.jobErrorText.textContent = text;
   els.jobError.hidden = false;
+  moveFocus(els.jobError);
 }
 
 // ------------------------------------------------------------------ showing a sketch
@@ -293,6 +330,7 @@ function showResult(sketch, previous) {
     compare.set(50);
     els.resultActions.hidden = false;
     els.veil.hidden = true;
+    moveFocus(els.download);
     showToast("Your sketch is ready.", 2500);
   };
   els.after.onerror = () => {

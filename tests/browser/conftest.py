@@ -111,8 +111,8 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def new(self, viewport=DESKTOP):
-        context = self.browser.new_context(viewport=viewport, accept_downloads=True, base_url=self.app.base_url)
+    def new(self, viewport=DESKTOP, **options):
+        context = self.browser.new_context(viewport=viewport, accept_downloads=True, base_url=self.app.base_url, **options)
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
