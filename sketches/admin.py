@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from . import services
+from . import lifecycle, payloads, services
 from .engine.catalog import METHODS, STYLES
 from .models import Sketch, Upload
 from .storage import StorageError, get_storage
@@ -253,13 +253,13 @@ class SketchAdmin(admin.ModelAdmin):
     def thumbnail(self, sketch):
         if sketch.status != Sketch.Status.COMPLETED:
             return "—"
-        return image_link(sketch.thumbnail_key or sketch.result_key, services.result_filename(sketch), f"{sketch.style} sketch")
+        return image_link(sketch.thumbnail_key or sketch.result_key, payloads.result_filename(sketch), f"{sketch.style} sketch")
 
     @admin.display(description="Result")
     def result_preview(self, sketch):
         if sketch.status != Sketch.Status.COMPLETED:
             return "—"
-        return image_link(sketch.result_key, services.result_filename(sketch), f"{sketch.style} sketch", height=260)
+        return image_link(sketch.result_key, payloads.result_filename(sketch), f"{sketch.style} sketch", height=260)
 
     @admin.display(description="Sketch", ordering="created_at")
     def short_id(self, sketch):
@@ -305,16 +305,14 @@ class SketchAdmin(admin.ModelAdmin):
     @admin.action(description="Retry selected failed or cancelled sketches")
     def retry_selected(self, request, queryset):
         done = sum(
-            services.retry_sketch(sketch)
-            for sketch in queryset.filter(status__in=[Sketch.Status.FAILED, Sketch.Status.CANCELLED])
+            lifecycle.retry(sketch) for sketch in queryset.filter(status__in=[Sketch.Status.FAILED, Sketch.Status.CANCELLED])
         )
         self._report(request, done, queryset.count(), "queued again", "were not failed or cancelled")
 
     @admin.action(description="Cancel selected running sketches")
     def cancel_selected(self, request, queryset):
         done = sum(
-            services.cancel_sketch(sketch, "Cancelled by an administrator.")
-            for sketch in queryset.filter(status__in=Sketch.ACTIVE)
+            lifecycle.cancel(sketch, "Cancelled by an administrator.") for sketch in queryset.filter(status__in=Sketch.ACTIVE)
         )
         self._report(request, done, queryset.count(), "cancelled", "were not queued or processing")
 
@@ -325,7 +323,7 @@ class SketchAdmin(admin.ModelAdmin):
             form = FailReasonForm(request.POST)
             if form.is_valid():
                 reason = form.cleaned_data["reason"]
-                done = sum(services.fail_sketch(sketch, reason) for sketch in running)
+                done = sum(lifecycle.fail(sketch.pk, Sketch.FailureCode.FAILED_BY_ADMIN, reason) for sketch in running)
                 self._report(request, done, queryset.count(), "marked as failed", "were not queued or processing")
                 return None
         else:

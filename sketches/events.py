@@ -1,14 +1,13 @@
 """News of sketches for the owner's WebSocket group ``user-<id>``. Sent after the row is saved."""
 
 import asyncio
-import json
 import logging
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
-from rest_framework.utils.encoders import JSONEncoder
 
 from .models import Sketch
+from .payloads import sketch_payload
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +17,6 @@ UPDATE = "sketch.update"
 
 def user_group(user_id) -> str:
     return f"user-{user_id}"
-
-
-def sketch_payload(sketch: Sketch) -> dict:
-    """The API's sketch, as plain JSON types (the channel layer and the socket need them)."""
-    from .api.serializers import SketchSerializer
-
-    return json.loads(json.dumps(SketchSerializer(sketch).data, cls=JSONEncoder))
 
 
 def snapshot(user) -> list[dict]:

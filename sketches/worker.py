@@ -36,7 +36,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from rq.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -46,22 +45,13 @@ MAINTENANCE_INTERVAL = 30  # seconds; below the 45 s queue wait (see above)
 
 def hand_back(job) -> bool:
     """processing → queued for the job's sketch, and a fresh job on the queue. True if moved."""
-    from . import events, queue
-    from .models import Sketch
+    from . import lifecycle
 
     sketch_id = (job.meta or {}).get("sketch_id") or (job.args[0] if job.args else None)
     if not sketch_id:
         return False
-    moved = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.PROCESSING).update(
-        status=Sketch.Status.QUEUED, stage="", progress=0, error="", updated_at=timezone.now()
-    )
-    if not moved:
-        return False  # it finished (or was cancelled) in the meantime
-    sketch = Sketch.objects.get(pk=sketch_id)
-    job.delete()  # the stopped run; the new job reuses the sketch's task id
-    queue.enqueue(sketch)
-    events.publish(sketch)
-    return True
+    # False when it finished (or was cancelled) in the meantime.
+    return lifecycle.requeue(sketch_id, "the worker shut down", enqueue=True)
 
 
 def serve_health(worker: "SketchWorker", port: int) -> ThreadingHTTPServer:
