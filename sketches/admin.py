@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from . import services, sharing
+from . import lifecycle, payloads, services, sharing
 from .engine.catalog import METHODS, STYLES
 from .models import ShareLink, Sketch, Upload
 from .storage import StorageError, get_storage
@@ -373,15 +373,18 @@ class SketchAdmin(admin.ModelAdmin):
             raise Http404("No such sketch.")
         back = reverse("admin:sketches_sketch_change", args=[sketch.pk])
         if action == "retry":
-            done, verb = services.retry_sketch(sketch), "queued again"
+            done, verb = lifecycle.retry(sketch), "queued again"
         elif action == "cancel":
-            done, verb = services.cancel_sketch(sketch, "Cancelled by an administrator."), "cancelled"
+            done, verb = lifecycle.cancel(sketch, "Cancelled by an administrator."), "cancelled"
         elif action == "fail":
             form = FailReasonForm(request.POST)
             if not form.is_valid():
                 self.message_user(request, "Write the reason the owner will see.", messages.ERROR)
                 return HttpResponseRedirect(back)
-            done, verb = services.fail_sketch(sketch, form.cleaned_data["reason"]), "marked as failed"
+            done, verb = (
+                lifecycle.fail(sketch.pk, Sketch.FailureCode.FAILED_BY_ADMIN, form.cleaned_data["reason"]),
+                "marked as failed",
+            )
         else:
             raise Http404("No such action.")
         if done:
@@ -402,13 +405,13 @@ class SketchAdmin(admin.ModelAdmin):
     def thumbnail(self, sketch):
         if sketch.status != Sketch.Status.COMPLETED:
             return "—"
-        return image_link(sketch.thumbnail_key or sketch.result_key, services.result_filename(sketch), f"{sketch.style} sketch")
+        return image_link(sketch.thumbnail_key or sketch.result_key, payloads.result_filename(sketch), f"{sketch.style} sketch")
 
     @admin.display(description="Result")
     def result_preview(self, sketch):
         if sketch.status != Sketch.Status.COMPLETED:
             return "—"
-        return image_link(sketch.result_key, services.result_filename(sketch), f"{sketch.style} sketch", height=260)
+        return image_link(sketch.result_key, payloads.result_filename(sketch), f"{sketch.style} sketch", height=260)
 
     @admin.display(description="Sketch", ordering="created_at")
     def short_id(self, sketch):
@@ -455,8 +458,7 @@ class SketchAdmin(admin.ModelAdmin):
     def retry_selected(self, request, queryset):
         selected = queryset.count()  # before the change: a status filter would no longer match them
         done = sum(
-            services.retry_sketch(sketch)
-            for sketch in queryset.filter(status__in=[Sketch.Status.FAILED, Sketch.Status.CANCELLED])
+            lifecycle.retry(sketch) for sketch in queryset.filter(status__in=[Sketch.Status.FAILED, Sketch.Status.CANCELLED])
         )
         self._report(request, done, selected, "queued again", "were not failed or cancelled")
 
@@ -464,8 +466,7 @@ class SketchAdmin(admin.ModelAdmin):
     def cancel_selected(self, request, queryset):
         selected = queryset.count()
         done = sum(
-            services.cancel_sketch(sketch, "Cancelled by an administrator.")
-            for sketch in queryset.filter(status__in=Sketch.ACTIVE)
+            lifecycle.cancel(sketch, "Cancelled by an administrator.") for sketch in queryset.filter(status__in=Sketch.ACTIVE)
         )
         self._report(request, done, selected, "cancelled", "were not queued or processing")
 
@@ -477,7 +478,7 @@ class SketchAdmin(admin.ModelAdmin):
             form = FailReasonForm(request.POST)
             if form.is_valid():
                 reason = form.cleaned_data["reason"]
-                done = sum(services.fail_sketch(sketch, reason) for sketch in running)
+                done = sum(lifecycle.fail(sketch.pk, Sketch.FailureCode.FAILED_BY_ADMIN, reason) for sketch in running)
                 self._report(request, done, selected, "marked as failed", "were not queued or processing")
                 return None
         else:

@@ -4,7 +4,6 @@ Delivery over the channel layer is at-most-once, so every connect starts with a 
 user's unfinished sketches, and every update carries the sketch's full state.
 """
 
-import asyncio
 import logging
 
 from channels.db import database_sync_to_async
@@ -28,7 +27,6 @@ class SketchConsumer(AsyncJsonWebsocketConsumer):
     session_group = None
 
     async def connect(self):
-        events.remember_server_loop(asyncio.get_running_loop())
         user = self.scope.get("user")
         # Accept first so that the refusal carries a code the client can act on.
         await self.accept()

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
-from django.db.models import F
-from django.utils import timezone
 
-from . import engine, engine_process, events
+from . import engine, engine_process, lifecycle
 from .models import Sketch
 from .storage import ObjectMissing, StorageError, get_storage
 
 logger = logging.getLogger(__name__)
+
+Code = Sketch.FailureCode
 
 # Share of the progress bar for each stage: (start, end) in percent.
 STAGES = {"download": (0, 10), "decode": (10, 20), "render": (20, 85), "encode": (85, 92), "upload": (92, 99)}
@@ -77,76 +77,13 @@ class Progress:
             and (percent - self.last_percent < 2 or quiet < MIN_PUBLISH_INTERVAL)
         ):
             return
-        saved = Sketch.objects.filter(pk=self.sketch.pk, status=Sketch.Status.PROCESSING).update(
-            progress=percent, stage=stage, updated_at=timezone.now()
-        )
-        if not saved:
+        if not lifecycle.progress(self.sketch, percent, stage):
             raise Cancelled()
-        self.sketch.progress, self.sketch.stage = percent, stage
         self.last_percent, self.last_stage, self.last_saved = percent, stage, now
-        events.publish(self.sketch)
 
 
-def claim(sketch_id: str) -> Sketch | None:
-    """queued → processing, once. Returns None when someone else has it or it has ended."""
-    now = timezone.now()
-    claimed = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.QUEUED).update(
-        status=Sketch.Status.PROCESSING,
-        stage="download",
-        progress=0,
-        error="",
-        started_at=now,
-        updated_at=now,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return None
-    sketch = Sketch.objects.select_related("upload").get(pk=sketch_id)
-    events.publish(sketch)
-    return sketch
-
-
-def finish(
-    sketch: Sketch, *, result_key: str, size: int, width: int, height: int, thumbnail_key: str = "", thumbnail_size: int = 0
-) -> bool:
-    now = timezone.now()
-    done = Sketch.objects.filter(pk=sketch.pk, status=Sketch.Status.PROCESSING).update(
-        status=Sketch.Status.COMPLETED,
-        progress=100,
-        stage="",
-        result_key=result_key,
-        result_size=size,
-        result_width=width,
-        result_height=height,
-        thumbnail_key=thumbnail_key,
-        thumbnail_size=thumbnail_size or None,
-        finished_at=now,
-        updated_at=now,
-    )
-    if done:
-        sketch.refresh_from_db()
-        events.publish(sketch)
-    return bool(done)
-
-
-def fail(sketch_id, reason: str) -> bool:
-    """Any non-terminal state → failed. Terminal states never move backwards."""
-    now = timezone.now()
-    failed = Sketch.objects.filter(pk=sketch_id, status__in=Sketch.ACTIVE).update(
-        status=Sketch.Status.FAILED, error=reason[:500], stage="", finished_at=now, updated_at=now
-    )
-    if failed:
-        events.publish(Sketch.objects.get(pk=sketch_id))
-    return bool(failed)
-
-
-def release_for_retry(sketch: Sketch, reason: str) -> None:
-    """Hand the row back to the queue so that the retry can claim it."""
-    Sketch.objects.filter(pk=sketch.pk, status=Sketch.Status.PROCESSING).update(
-        status=Sketch.Status.QUEUED, stage="", progress=0, error=f"Retrying: {reason}"[:500], updated_at=timezone.now()
-    )
-    sketch.refresh_from_db()
-    events.publish(sketch)
+def timed_out_message() -> str:
+    return f"The conversion timed out after {settings.TASK_TIMEOUT} s."
 
 
 class SourceChanged(Exception):
@@ -195,7 +132,7 @@ def render_sketch(sketch: Sketch, progress: Progress) -> None:
     thumbnail_key = result_key.rsplit(".", 1)[0] + "-thumb.jpg"
     storage.write(result_key, converted.encoded, engine.MIME_TYPES[options.format])
     storage.write(thumbnail_key, converted.preview, "image/jpeg")
-    done = finish(
+    done = lifecycle.complete(
         sketch,
         result_key=result_key,
         size=len(converted.encoded),
@@ -215,7 +152,7 @@ def run_sketch(sketch_id: str) -> str:
     from rq.timeouts import JobTimeoutException
 
     close_old_connections()
-    sketch = claim(sketch_id)
+    sketch = lifecycle.claim(sketch_id)
     if sketch is None:
         return "skipped"
     started = time.monotonic()
@@ -227,28 +164,34 @@ def run_sketch(sketch_id: str) -> str:
         logger.info("sketch %s was cancelled while running", sketch.pk, extra=log)
         return "cancelled"
     except (TimedOut, engine_process.DeadlineExceeded, JobTimeoutException):
-        fail(sketch.pk, f"The conversion timed out after {settings.TASK_TIMEOUT} s.")
+        lifecycle.fail(sketch.pk, Code.TIMEOUT, timed_out_message())
         return "timed out"
     except ObjectMissing:
-        fail(sketch.pk, "The original photo is no longer in storage; upload it again.")
+        lifecycle.fail(sketch.pk, Code.MISSING_ORIGINAL, "The original photo is no longer in storage; upload it again.")
         return "failed"
     except SourceChanged:
         logger.warning("sketch %s: the stored original changed after confirm", sketch.pk, extra=log)
-        fail(sketch.pk, "The original photo was changed in storage after it was confirmed; upload it again.")
+        lifecycle.fail(
+            sketch.pk, Code.CHANGED_ORIGINAL, "The original photo was changed in storage after it was confirmed; upload it again."
+        )
         return "failed"
     except engine_process.EngineCrashed as exc:
         logger.error("sketch %s: %s", sketch.pk, exc, extra=log)
-        fail(sketch.pk, "The conversion process stopped unexpectedly (the image may need more memory than this server has).")
+        lifecycle.fail(
+            sketch.pk,
+            Code.ENGINE_CRASHED,
+            "The conversion process stopped unexpectedly (the image may need more memory than this server has).",
+        )
         return "failed"
     except StorageError as exc:
         logger.warning("sketch %s: storage error, will retry: %s", sketch.pk, exc, extra=log)
-        release_for_retry(sketch, "storage is unavailable")
+        lifecycle.requeue(sketch.pk, "storage is unavailable", enqueue=False)
         raise
     except engine.EngineError as exc:
-        fail(sketch.pk, str(exc))  # bad images fail at once: retrying cannot help
+        lifecycle.fail(sketch.pk, Code.BAD_IMAGE, str(exc))  # bad images fail at once: retrying cannot help
         return "failed"
     except MemoryError:
-        fail(sketch.pk, "The image needs more memory than this server has; try a smaller photo.")
+        lifecycle.fail(sketch.pk, Code.OUT_OF_MEMORY, "The image needs more memory than this server has; try a smaller photo.")
         return "failed"
     except (OperationalError, InterfaceError):
         # The database connection dropped (failover, terminated backend): reconnect, hand the row
@@ -256,13 +199,13 @@ def run_sketch(sketch_id: str) -> str:
         logger.warning("sketch %s: database connection lost, will retry", sketch.pk, extra=log)
         connection.close()
         try:
-            release_for_retry(sketch, "the database connection was lost")
+            lifecycle.requeue(sketch.pk, "the database connection was lost", enqueue=False)
         except DatabaseError:
             pass  # still down: the reconciler will find the row once it is back
         raise
     except Exception:
         logger.exception("sketch %s failed unexpectedly", sketch.pk, extra=log)
-        fail(sketch.pk, "The conversion failed because of an internal error.")
+        lifecycle.fail(sketch.pk, Code.INTERNAL, "The conversion failed because of an internal error.")
         return "failed"
     finally:
         close_old_connections()
@@ -286,17 +229,15 @@ def on_job_failure(job, connection, exc_type, exc_value, traceback) -> None:
     abandoned = isinstance(exc_value, AbandonedJobError) or exc_type is AbandonedJobError
     if job.should_retry:
         if abandoned:  # its run died mid-way: hand the row back so that the retry can claim it
-            sketch = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.PROCESSING).first()
-            if sketch is not None:
-                release_for_retry(sketch, "the worker stopped")
+            lifecycle.requeue(sketch_id, "the worker stopped", enqueue=False)
         return
     if isinstance(exc_value, StorageError):
-        reason = "Storage stayed unavailable; please try again later."
+        lifecycle.fail(sketch_id, Code.STORAGE, "Storage stayed unavailable; please try again later.")
     elif abandoned:
-        reason = "The worker stopped while converting this sketch."
+        lifecycle.fail(sketch_id, Code.LOST, "The worker stopped while converting this sketch.")
     else:
         reason = f"The job failed: {exc_value or getattr(exc_type, '__name__', 'unknown error')}"
-    fail(sketch_id, reason)
+        lifecycle.fail(sketch_id, Code.INTERNAL, reason)
 
 
 def run_sketch_with_retries(sketch_id: str, intervals: list[int]) -> str:
@@ -306,8 +247,10 @@ def run_sketch_with_retries(sketch_id: str, intervals: list[int]) -> str:
             return run_sketch(sketch_id)
         except (StorageError, OperationalError, InterfaceError) as exc:
             if wait is None:
-                what = "Storage" if isinstance(exc, StorageError) else "The database"
-                fail(sketch_id, f"{what} stayed unavailable; please try again later.")
+                storage = isinstance(exc, StorageError)
+                what = "Storage" if storage else "The database"
+                code = Code.STORAGE if storage else Code.DATABASE
+                lifecycle.fail(sketch_id, code, f"{what} stayed unavailable; please try again later.")
                 return "failed"
             time.sleep(wait)
     return "failed"

@@ -46,6 +46,21 @@ class Sketch(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class FailureCode(models.TextChoices):
+        """Why a sketch failed, for metrics and clients; ``error`` holds the words for people."""
+
+        TIMEOUT = "timeout", "Timed out"
+        BAD_IMAGE = "bad_image", "Bad image"
+        MISSING_ORIGINAL = "missing_original", "Original missing"
+        CHANGED_ORIGINAL = "changed_original", "Original changed"
+        ENGINE_CRASHED = "engine_crashed", "Engine crashed"
+        OUT_OF_MEMORY = "out_of_memory", "Out of memory"
+        STORAGE = "storage", "Storage unavailable"
+        DATABASE = "database", "Database unavailable"
+        LOST = "lost", "Worker lost"
+        FAILED_BY_ADMIN = "failed_by_admin", "Failed by an administrator"
+        INTERNAL = "internal", "Internal error"
+
     ACTIVE = (Status.QUEUED, Status.PROCESSING)
     TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
@@ -59,6 +74,7 @@ class Sketch(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=20, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    failure_code = models.CharField(max_length=20, choices=FailureCode.choices, blank=True)
     task_id = models.CharField(max_length=64, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     result_key = models.CharField(max_length=255, blank=True)

@@ -167,6 +167,19 @@ def cancel(task_id: str) -> None:
         logger.warning("could not cancel job %s", task_id, exc_info=True)
 
 
+def forget(task_id: str) -> None:
+    """Drop a stopped or lost run's job, so that a fresh one can take its id."""
+    if settings.USE_INPROCESS_WORKER:
+        return  # a thread that ended keeps nothing
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        Job.fetch(task_id, connection=rq_queue().connection).delete()
+    except NoSuchJobError:
+        pass
+
+
 def job_is_alive(task_id: str) -> bool | None:
     """True if the job is waiting or running, False if it is gone or dead, None if unknown.
 

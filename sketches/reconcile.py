@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from . import jobs, queue
+from . import jobs, lifecycle, queue
 from .models import Sketch
 
 logger = logging.getLogger(__name__)
@@ -33,30 +33,14 @@ class Report:
 
 def _requeue(sketch: Sketch, report: Report, reason: str) -> None:
     if sketch.attempts >= MAX_ATTEMPTS:
-        if jobs.fail(sketch.pk, f"{reason} (gave up after {sketch.attempts} attempts)."):
+        if lifecycle.fail(sketch.pk, Sketch.FailureCode.LOST, f"{reason} (gave up after {sketch.attempts} attempts)."):
             report.failed.append(str(sketch.pk))
         return
-    moved = Sketch.objects.filter(pk=sketch.pk, status=sketch.status, updated_at=sketch.updated_at).update(
-        status=Sketch.Status.QUEUED, stage="", progress=0, updated_at=timezone.now()
-    )
-    if not moved:
-        return  # it changed under us: it is alive after all
-    sketch.refresh_from_db()
-    if not settings.USE_INPROCESS_WORKER:
-        _forget_rq_job(sketch.task_id)
-    queue.enqueue(sketch)
-    report.requeued.append(str(sketch.pk))
-    logger.warning("re-enqueued sketch %s: %s", sketch.pk, reason)
-
-
-def _forget_rq_job(task_id: str) -> None:
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    try:
-        Job.fetch(task_id, connection=queue.rq_queue().connection).delete()
-    except NoSuchJobError:
-        pass
+    # Only if the row is as we read it: a change since means it is alive after all.
+    note = reason[:1].lower() + reason[1:]
+    if lifecycle.requeue(sketch.pk, note, from_statuses=(sketch.status,), updated_at=sketch.updated_at, enqueue=True):
+        report.requeued.append(str(sketch.pk))
+        logger.warning("re-enqueued sketch %s: %s", sketch.pk, reason)
 
 
 def reconcile(now=None) -> Report:
@@ -68,8 +52,7 @@ def reconcile(now=None) -> Report:
         alive = queue.job_is_alive(sketch.task_id)
         if sketch.status == Sketch.Status.PROCESSING:
             if sketch.started_at and now - sketch.started_at > timeout:
-                if jobs.fail(sketch.pk, f"The conversion timed out after {settings.TASK_TIMEOUT} s."):
-                    queue.cancel(sketch.task_id)
+                if lifecycle.fail(sketch.pk, Sketch.FailureCode.TIMEOUT, jobs.timed_out_message()):
                     report.failed.append(str(sketch.pk))
             elif now - sketch.updated_at > stale_after and alive is False:
                 # A running job saves a heartbeat every few seconds; silence, with a queue that no

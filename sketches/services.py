@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import engine, events, queue, quota
+from . import engine, lifecycle, quota
 from .engine.catalog import METHOD_IDS, STYLE_IDS
 from .integrity import check_complete
 from .models import Sketch, Upload
+from .payloads import result_filename
 from .storage import ObjectMissing, StorageError, get_storage
 
 logger = logging.getLogger(__name__)
@@ -258,11 +259,6 @@ def download_url_for_key(user, key: str) -> str:
     raise NotFound("File")
 
 
-def result_filename(sketch: Sketch) -> str:
-    stem = PurePath(sketch.upload.original_name or "photo").stem[:80] or "photo"
-    return f"{stem}-{sketch.style}-{sketch.method}.{PurePath(sketch.result_key).suffix.lstrip('.') or 'png'}"
-
-
 def sweep_stale_uploads(older_than: timedelta = timedelta(days=1)) -> int:
     """Unconfirmed uploads older than a day: delete the object (if any) and the row."""
     cutoff = timezone.now() - older_than
@@ -358,17 +354,8 @@ def create_sketch(user, *, upload_id, style: str, method: str, options: dict | N
             task_id=uuid.uuid4().hex,
             request_id=request_id[:64],
         )
-        transaction.on_commit(lambda: _enqueue_and_announce(sketch))
+        lifecycle.submit(sketch)
     return sketch
-
-
-def _enqueue_and_announce(sketch: Sketch) -> None:
-    # News first: once enqueued, a fast worker's "processing" could otherwise overtake "queued".
-    events.publish(sketch)
-    try:
-        queue.enqueue(sketch)
-    except Exception as exc:  # Redis down: the reconciler re-enqueues it once the queue is back
-        logger.warning("could not enqueue sketch %s: %s", sketch.pk, exc)
 
 
 def get_sketch(user, sketch_id) -> Sketch:
@@ -398,56 +385,9 @@ def list_sketches(user, *, status: str | None = None, style: str | None = None, 
     return sketches.order_by("-created_at")
 
 
-def cancel_sketch(sketch: Sketch, reason: str = "Cancelled.") -> bool:
-    """Stop a queued or running job. The worker notices at its next progress save."""
-    now = timezone.now()
-    changed = Sketch.objects.filter(pk=sketch.pk, status__in=Sketch.ACTIVE).update(
-        status=Sketch.Status.CANCELLED, error=reason[:500], finished_at=now, updated_at=now
-    )
-    if changed:
-        queue.cancel(sketch.task_id)
-        sketch.refresh_from_db()
-        events.publish(sketch)
-    return bool(changed)
-
-
-def fail_sketch(sketch: Sketch, reason: str) -> bool:
-    """An admin's (or the reconciler's) verdict: end a non-terminal sketch as failed."""
-    now = timezone.now()
-    changed = Sketch.objects.filter(pk=sketch.pk, status__in=Sketch.ACTIVE).update(
-        status=Sketch.Status.FAILED, error=reason[:500], finished_at=now, updated_at=now, stage=""
-    )
-    if changed:
-        queue.cancel(sketch.task_id)
-        sketch.refresh_from_db()
-        events.publish(sketch)
-    return bool(changed)
-
-
-def retry_sketch(sketch: Sketch) -> bool:
-    """Run a failed or cancelled sketch again, under a new task id."""
-    now = timezone.now()
-    task_id = uuid.uuid4().hex
-    with transaction.atomic():
-        changed = Sketch.objects.filter(pk=sketch.pk, status__in=(Sketch.Status.FAILED, Sketch.Status.CANCELLED)).update(
-            status=Sketch.Status.QUEUED,
-            progress=0,
-            stage="",
-            error="",
-            task_id=task_id,
-            started_at=None,
-            finished_at=None,
-            updated_at=now,
-        )
-        if changed:
-            sketch.refresh_from_db()
-            transaction.on_commit(lambda: _enqueue_and_announce(sketch))
-    return bool(changed)
-
-
 def delete_sketch(user, sketch_id) -> None:
     sketch = get_sketch(user, sketch_id)
-    cancel_sketch(sketch, "Deleted.")
+    lifecycle.cancel(sketch, "Deleted.")
     storage = get_storage()
     with transaction.atomic():
         # Read the result key under the row lock: a job that completed between the lookup and

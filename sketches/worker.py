@@ -36,7 +36,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from rq.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -46,22 +45,13 @@ MAINTENANCE_INTERVAL = 30  # seconds; below the 45 s queue wait (see above)
 
 def hand_back(job) -> bool:
     """processing → queued for the job's sketch, and a fresh job on the queue. True if moved."""
-    from . import events, queue
-    from .models import Sketch
+    from . import lifecycle
 
     sketch_id = (job.meta or {}).get("sketch_id") or (job.args[0] if job.args else None)
     if not sketch_id:
         return False
-    moved = Sketch.objects.filter(pk=sketch_id, status=Sketch.Status.PROCESSING).update(
-        status=Sketch.Status.QUEUED, stage="", progress=0, error="", updated_at=timezone.now()
-    )
-    if not moved:
-        return False  # it finished (or was cancelled) in the meantime
-    sketch = Sketch.objects.get(pk=sketch_id)
-    job.delete()  # the stopped run; the new job reuses the sketch's task id
-    queue.enqueue(sketch)
-    events.publish(sketch)
-    return True
+    # False when it finished (or was cancelled) in the meantime.
+    return lifecycle.requeue(sketch_id, "the worker shut down", enqueue=True)
 
 
 def serve_health(worker: "SketchWorker", port: int) -> ThreadingHTTPServer:
@@ -69,7 +59,7 @@ def serve_health(worker: "SketchWorker", port: int) -> ThreadingHTTPServer:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            stopping = bool(worker._stop_requested or worker._shutdown_requested_date)
+            stopping = worker.stopping
             body = json.dumps({"status": "stopping" if stopping else "ok", "worker": worker.name}).encode()
             self.send_response(503 if stopping else 200)
             self.send_header("Content-Type", "application/json")
@@ -93,13 +83,14 @@ class SketchWorker(Worker):
         kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
         kwargs.setdefault("job_monitoring_interval", JOB_HEARTBEAT_INTERVAL)
         super().__init__(*args, **kwargs)
+        self.stopping = False  # a warm shutdown was asked for (SIGTERM, SIGINT, rq's shutdown command)
         self._hand_back_timer: threading.Timer | None = None
         self._handing_back: str | None = None
         self._health_server: ThreadingHTTPServer | None = None
 
-    def _install_signal_handlers(self):
-        super()._install_signal_handlers()
-        # Listen only now: the worker is registered and its SIGTERM handling is in place.
+    def bootstrap(self, *args, **kwargs):
+        super().bootstrap(*args, **kwargs)
+        # Listen only now: the worker is registered; work() installs its signal handlers next.
         port = settings.WORKER_HEALTH_PORT
         if port and self._health_server is None:
             self._health_server = serve_health(self, port)
@@ -126,6 +117,7 @@ class SketchWorker(Worker):
 
     # -- shutdown
     def request_stop(self, signum, frame):
+        self.stopping = True
         grace = settings.WORKER_SHUTDOWN_GRACE
         if grace > 0 and self.horse_pid and self._hand_back_timer is None:
             self.log.info("Worker %s: shutting down; a job still running in %s s goes back to the queue", self.name, grace)
@@ -135,18 +127,19 @@ class SketchWorker(Worker):
         super().request_stop(signum, frame)
 
     def _stop_running_job(self) -> None:
-        job_id = self.get_current_job_id()
-        if not self.horse_pid or not job_id:
+        execution = self.execution
+        if not self.horse_pid or execution is None:
             return
-        self.log.warning("Worker %s: job %s did not finish within the shutdown grace; handing it back", self.name, job_id)
-        self._handing_back = job_id
-        self._stopped_job_id = job_id  # RQ marks it stopped: no retry, no failure callback
-        self.kill_horse()
+        self.log.warning(
+            "Worker %s: job %s did not finish within the shutdown grace; handing it back", self.name, execution.job_id
+        )
+        self._handing_back = execution.job_id
+        self.request_stop_execution(execution.id)  # RQ marks it stopped: no retry, no failure callback
 
-    def _handle_stopped_job(self, job, queue, execution):
-        super()._handle_stopped_job(job, queue, execution)
+    def handle_job_failure(self, job, queue, *args, **kwargs):
+        super().handle_job_failure(job, queue, *args, **kwargs)
         if self._handing_back != job.id:
-            return  # stopped by an operator (rq's stop-job command): RQ's handling is final
+            return  # a failure of its own, or stopped by an operator (rq's stop-job command): RQ's handling is final
         self._handing_back = None
         try:
             if hand_back(job):

@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 
 from accounts.ws_auth import WebSocketAuthMiddleware
+from sketches.events import ServerLoop
 from sketches.routing import websocket_urlpatterns
 from sketchsite.middleware import CloseWebSocketsOnShutdown
 
@@ -49,10 +50,12 @@ def _settle_before_traffic() -> None:
 
 _settle_before_traffic()
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # On SIGTERM open sockets get a close frame (4503, "server restarting") before daphne exits.
-        "websocket": CloseWebSocketsOnShutdown(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
-    }
+application = ServerLoop(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # On SIGTERM open sockets get a close frame (4503, "server restarting") before daphne exits.
+            "websocket": CloseWebSocketsOnShutdown(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

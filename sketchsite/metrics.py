@@ -57,9 +57,6 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 
 
 # ----------------------------------------------------------------------------- scrape-time numbers
-TIMED_OUT_PREFIX = "The conversion timed out"
-
-
 def job_counts() -> list[dict]:
     from sketches.models import Sketch
 
@@ -68,7 +65,7 @@ def job_counts() -> list[dict]:
         .values("status", "style", "method")
         .annotate(
             count=Count("pk"),
-            timed_out=Count("pk", filter=Q(status=Sketch.Status.FAILED, error__startswith=TIMED_OUT_PREFIX)),
+            timed_out=Count("pk", filter=Q(status=Sketch.Status.FAILED, failure_code=Sketch.FailureCode.TIMEOUT)),
         )
     )
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from ..models import ShareLink, Sketch, Upload
+from ..payloads import result_url, sketch_payload, thumbnail_url
 from ..sharing import EXPIRY_DAYS
 
 
@@ -12,7 +13,17 @@ class UploadSerializer(serializers.ModelSerializer):
 
 
 class SketchSerializer(serializers.ModelSerializer):
+    """Declares the fields for the schema; the values come from ``payloads.sketch_payload``,
+    the same dict the WebSocket sends."""
+
     upload_id = serializers.UUIDField(read_only=True)
+    error_code = serializers.ChoiceField(
+        source="failure_code",
+        choices=Sketch.FailureCode.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it failed, for programs (empty unless failed); `error` says it for people.",
+    )
     result_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -29,6 +40,7 @@ class SketchSerializer(serializers.ModelSerializer):
             "progress",
             "stage",
             "error",
+            "error_code",
             "attempts",
             "result_url",
             "thumbnail_url",
@@ -42,22 +54,15 @@ class SketchSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_result_url(self, sketch) -> str | None:
-        if sketch.status != Sketch.Status.COMPLETED or not sketch.result_key:
-            return None
-        from ..services import result_filename
-        from ..storage import get_storage
+    def to_representation(self, instance):
+        return sketch_payload(instance)
 
-        # e.g. "beach-pencil-advanced.jpg": the photo's name, the look, the real extension
-        return get_storage().download_url(sketch.result_key, filename=result_filename(sketch))
+    def get_result_url(self, sketch) -> str | None:
+        return result_url(sketch)
 
     def get_thumbnail_url(self, sketch) -> str | None:
         """A small JPEG of the result (longer side 480 px) for lists; null until completed."""
-        if sketch.status != Sketch.Status.COMPLETED or not sketch.thumbnail_key:
-            return None
-        from ..storage import get_storage
-
-        return get_storage().download_url(sketch.thumbnail_key, filename=f"{sketch.style}-{sketch.method}-thumbnail.jpg")
+        return thumbnail_url(sketch)
 
 
 class PresignRequestSerializer(serializers.Serializer):
@@ -147,7 +152,7 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result_url(self, sketch) -> str | None:
-        return SketchSerializer().get_result_url(sketch)
+        return result_url(sketch)
 
 
 class StyleSerializer(serializers.Serializer):

@@ -5,12 +5,13 @@ queue is replaced by a recorder, so nothing runs behind the test's back.
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from sketches import jobs, queue, reconcile, services
+from sketches import events, jobs, lifecycle, payloads, queue, reconcile, services
 from sketches.models import Sketch, Upload
 from sketches.storage import StorageError, get_storage
 from tests.conftest import image_bytes
@@ -52,7 +53,7 @@ def enqueued(monkeypatch):
     monkeypatch.setattr(queue, "enqueue", recorder.enqueue)
     monkeypatch.setattr(queue, "cancel", recorder.cancel)
     monkeypatch.setattr(queue, "job_is_alive", recorder.job_is_alive)
-    monkeypatch.setattr(reconcile, "_forget_rq_job", lambda task_id: None)
+    monkeypatch.setattr(queue, "forget", lambda task_id: None)
     return recorder
 
 
@@ -89,9 +90,9 @@ def new_sketch(user, upload=None, **fields) -> Sketch:
 # ----------------------------------------------------------------------------- jobs
 def test_claim_is_idempotent(user, enqueued):
     sketch = new_sketch(user)
-    first = jobs.claim(str(sketch.pk))
+    first = lifecycle.claim(str(sketch.pk))
     assert first is not None and first.status == "processing" and first.attempts == 1 and first.stage == "download"
-    assert jobs.claim(str(sketch.pk)) is None
+    assert lifecycle.claim(str(sketch.pk)) is None
     sketch.refresh_from_db()
     assert sketch.attempts == 1
 
@@ -119,12 +120,12 @@ def test_terminal_statuses_never_move_backwards(user, enqueued, terminal):
         user, status=terminal, progress=100 if terminal == "completed" else 40, error="" if terminal == "completed" else "done"
     )
     before = Sketch.objects.values().get(pk=sketch.pk)
-    assert jobs.claim(str(sketch.pk)) is None
-    assert jobs.fail(sketch.pk, "late failure") is False
-    assert jobs.finish(sketch, result_key="results/x.png", size=1, width=1, height=1) is False
-    jobs.release_for_retry(sketch, "late retry")
-    assert services.cancel_sketch(sketch) is False
-    assert services.fail_sketch(sketch, "admin says no") is False
+    assert lifecycle.claim(str(sketch.pk)) is None
+    assert lifecycle.fail(sketch.pk, Sketch.FailureCode.INTERNAL, "late failure") is False
+    assert lifecycle.complete(sketch, result_key="results/x.png", size=1, width=1, height=1) is False
+    assert lifecycle.requeue(sketch.pk, "late retry", enqueue=False) is False
+    assert lifecycle.cancel(sketch) is False
+    assert lifecycle.fail(sketch.pk, Sketch.FailureCode.FAILED_BY_ADMIN, "admin says no") is False
     with pytest.raises(jobs.Cancelled):
         jobs.Progress(sketch, deadline=float("inf")).report(50, "render")
     sketch.updated_at = timezone.now() - timedelta(hours=1)
@@ -136,10 +137,12 @@ def test_terminal_statuses_never_move_backwards(user, enqueued, terminal):
     assert enqueued.enqueued == []
 
 
+# Committed for real: news goes out on commit, and each message is checked against the saved row.
+@pytest.mark.django_db(transaction=True)
 def test_progress_is_saved_then_published_and_never_decreases(user, enqueued, monkeypatch):
     published = []
     monkeypatch.setattr(
-        jobs.events, "publish", lambda s: published.append((s.status, s.stage, s.progress, Sketch.objects.get(pk=s.pk).progress))
+        events, "publish", lambda s: published.append((s.status, s.stage, s.progress, Sketch.objects.get(pk=s.pk).progress))
     )
     sketch = new_sketch(user, style="watercolor", method="advanced")
     assert jobs.run_sketch(str(sketch.pk)) == "completed"
@@ -164,6 +167,7 @@ def test_bad_image_fails_at_once_with_a_reason(user, enqueued):
     assert jobs.run_sketch(str(sketch.pk)) == "failed"
     sketch.refresh_from_db()
     assert sketch.status == "failed" and "damaged or incomplete" in sketch.error and sketch.attempts == 1
+    assert sketch.failure_code == Sketch.FailureCode.BAD_IMAGE
 
 
 SOURCE_CHANGED = "The original photo was changed in storage after it was confirmed; upload it again."
@@ -256,6 +260,7 @@ def test_cooperative_timeout_fails_the_sketch(user, enqueued, settings, monkeypa
     assert jobs.run_sketch(str(sketch.pk)) == "timed out"
     sketch.refresh_from_db()
     assert sketch.status == "failed" and sketch.error == "The conversion timed out after 7 s."
+    assert sketch.failure_code == Sketch.FailureCode.TIMEOUT
     assert not [k for k in _stored_keys() if k.startswith("results/")]
 
 
@@ -265,7 +270,7 @@ def test_cancelled_while_running_leaves_no_result(user, enqueued, monkeypatch):
 
     def write_then_cancel(key, data, content_type):
         real_write(key, data, content_type)
-        services.cancel_sketch(Sketch.objects.get(pk=sketch.pk), "Deleted.")
+        lifecycle.cancel(Sketch.objects.get(pk=sketch.pk), "Deleted.")
 
     monkeypatch.setattr(get_storage(), "write", write_then_cancel)
     assert jobs.run_sketch(str(sketch.pk)) == "completed"  # the run ended; finish() found no row to complete
@@ -275,7 +280,6 @@ def test_cancelled_while_running_leaves_no_result(user, enqueued, monkeypatch):
 
 
 def test_rq_failure_callback(user, enqueued):
-    from types import SimpleNamespace
 
     from rq.exceptions import AbandonedJobError
 
@@ -295,11 +299,11 @@ def test_rq_failure_callback(user, enqueued):
     assert queued.status == "failed" and "Storage stayed unavailable" in queued.error
     # a dead worker's job found by RQ: with retries left the row goes back to the queue
     running = new_sketch(user)
-    jobs.claim(str(running.pk))
+    lifecycle.claim(str(running.pk))
     jobs.on_job_failure(job(running, 1), None, AbandonedJobError, AbandonedJobError(), None)
     running.refresh_from_db()
     assert running.status == "queued"
-    jobs.claim(str(running.pk))
+    lifecycle.claim(str(running.pk))
     jobs.on_job_failure(job(running, 0), None, AbandonedJobError, AbandonedJobError(), None)
     running.refresh_from_db()
     assert running.status == "failed" and running.error == "The worker stopped while converting this sketch."
@@ -308,27 +312,78 @@ def test_rq_failure_callback(user, enqueued):
 # ----------------------------------------------------------------------------- services
 def test_cancel_fail_and_retry(user, enqueued, django_capture_on_commit_callbacks):
     sketch = new_sketch(user)
-    assert services.cancel_sketch(sketch, "Changed my mind.") is True
+    assert lifecycle.cancel(sketch, "Changed my mind.") is True
     assert sketch.status == "cancelled" and sketch.error == "Changed my mind." and sketch.finished_at
     assert enqueued.cancelled == [sketch.task_id]
     assert jobs.run_sketch(str(sketch.pk)) == "skipped"
 
     old_task = sketch.task_id
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.retry_sketch(sketch) is True
+        assert lifecycle.retry(sketch) is True
     sketch.refresh_from_db()
     assert sketch.status == "queued" and sketch.task_id != old_task and sketch.error == "" and sketch.finished_at is None
     assert enqueued.enqueued == [str(sketch.pk)]
 
-    assert services.fail_sketch(sketch, "Broken by an admin.") is True
+    assert lifecycle.fail(sketch.pk, Sketch.FailureCode.FAILED_BY_ADMIN, "Broken by an admin.") is True
     sketch.refresh_from_db()
-    assert sketch.status == "failed" and sketch.error == "Broken by an admin."
+    assert (sketch.status, sketch.error, sketch.failure_code) == ("failed", "Broken by an admin.", "failed_by_admin")
+    assert enqueued.cancelled == [old_task, sketch.task_id]  # fail takes the waiting job off the queue too
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.retry_sketch(sketch) is True
+        assert lifecycle.retry(sketch) is True
+    sketch.refresh_from_db()
+    assert (sketch.status, sketch.error, sketch.failure_code) == ("queued", "", "")
     assert jobs.run_sketch(str(sketch.pk)) == "completed"
     sketch.refresh_from_db()
-    assert services.retry_sketch(sketch) is False  # completed stays completed
-    assert services.cancel_sketch(sketch) is False
+    assert lifecycle.retry(sketch) is False  # completed stays completed
+    assert lifecycle.cancel(sketch) is False
+
+
+def test_news_of_a_transition_goes_out_on_commit_and_never_for_a_rollback(user, enqueued, monkeypatch):
+    from django.db import transaction
+
+    published = []
+    monkeypatch.setattr(events, "publish", lambda s: published.append((str(s.pk), s.status)))
+    sketch = new_sketch(user)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert lifecycle.cancel(sketch, "Changed my mind.") is True
+        raise RuntimeError("rolled back")
+    assert published == [] and Sketch.objects.get(pk=sketch.pk).status == "queued"
+
+
+def test_every_requeue_says_why_until_the_sketch_is_claimed_again(user, enqueued, settings, django_capture_on_commit_callbacks):
+    from sketches.worker import hand_back
+
+    def running():
+        sketch = new_sketch(user)
+        lifecycle.claim(str(sketch.pk))
+        return Sketch.objects.get(pk=sketch.pk)
+
+    released, handed, lost = running(), running(), running()
+    assert lifecycle.requeue(released.pk, "storage is unavailable", enqueue=False) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert hand_back(SimpleNamespace(meta={"sketch_id": str(handed.pk)}, args=())) is True
+        _age(lost, settings.SKETCH_STALE_AFTER + 5)
+        assert reconcile.reconcile().requeued == [str(lost.pk)]
+    errors = {s.pk: (s.status, s.error, s.progress) for s in Sketch.objects.filter(pk__in=[released.pk, handed.pk, lost.pk])}
+    assert errors == {
+        released.pk: ("queued", "Retrying: storage is unavailable", 0),
+        handed.pk: ("queued", "Retrying: the worker shut down", 0),
+        lost.pk: ("queued", "Retrying: the worker stopped while converting this sketch", 0),
+    }
+    # only the handed-back and the lost one get a fresh job; RQ's own retry claims the released one
+    assert sorted(enqueued.enqueued) == sorted([str(handed.pk), str(lost.pk)])
+    assert lifecycle.claim(str(handed.pk)).error == ""
+
+
+def test_the_api_and_the_socket_show_the_same_sketch_with_its_failure_code(user, enqueued):
+    from sketches.api.serializers import SketchSerializer
+
+    sketch = new_sketch(user)
+    lifecycle.fail(sketch.pk, Sketch.FailureCode.TIMEOUT, "The conversion timed out after 300 s.")
+    sketch = Sketch.objects.select_related("upload").get(pk=sketch.pk)
+    body = SketchSerializer(sketch).data
+    assert (body["status"], body["error_code"], body["error"]) == ("failed", "timeout", "The conversion timed out after 300 s.")
+    assert body == payloads.sketch_payload(sketch) and events.snapshot(user) == []
 
 
 def test_create_enqueues_only_after_commit(user, enqueued, django_capture_on_commit_callbacks):
@@ -388,7 +443,7 @@ def test_delete_after_a_late_completion_removes_its_result(user, enqueued):
     jobs.run_sketch(str(sketch.pk))
     sketch.refresh_from_db()
     assert sketch.result_key and stale_view.result_key == ""
-    services.cancel_sketch(stale_view)  # no-op: already completed
+    lifecycle.cancel(stale_view)  # no-op: already completed
     services.delete_sketch(user, sketch.pk)
     assert _stored_keys() == []
 
@@ -400,11 +455,15 @@ def _age(sketch, seconds, started=None):
     sketch.refresh_from_db()
 
 
-def test_reconciler_requeues_a_dead_workers_sketch(user, enqueued, settings):
+def test_reconciler_requeues_a_dead_workers_sketch(user, enqueued, settings, django_capture_on_commit_callbacks):
     sketch = new_sketch(user)
-    jobs.claim(str(sketch.pk))
+    lifecycle.claim(str(sketch.pk))
     _age(sketch, settings.SKETCH_STALE_AFTER + 5)
-    report = reconcile.reconcile()
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        report = reconcile.reconcile()
+    assert enqueued.enqueued == []  # the fresh job waits for the commit: it must find the row queued
+    for callback in after_commit:
+        callback()
     sketch.refresh_from_db()
     assert report.requeued == [str(sketch.pk)] and sketch.status == "queued" and sketch.progress == 0
     assert enqueued.enqueued == [str(sketch.pk)]
@@ -416,7 +475,7 @@ def test_reconciler_requeues_a_dead_workers_sketch(user, enqueued, settings):
 def test_reconciler_never_requeues_a_job_that_is_still_running(user, enqueued, settings):
     """A silent row whose job the queue still runs (a long decode, a slow database) stays as it is."""
     sketch = new_sketch(user)
-    jobs.claim(str(sketch.pk))
+    lifecycle.claim(str(sketch.pk))
     _age(sketch, settings.SKETCH_STALE_AFTER + 5, started=timezone.now() - timedelta(seconds=settings.SKETCH_STALE_AFTER + 5))
     enqueued.alive[sketch.task_id] = True
     report = reconcile.reconcile()
@@ -432,6 +491,7 @@ def test_reconciler_gives_up_after_max_attempts(user, enqueued, settings):
     sketch.refresh_from_db()
     assert report.failed == [str(sketch.pk)] and sketch.status == "failed"
     assert "worker stopped" in sketch.error and "gave up after 3 attempts" in sketch.error
+    assert sketch.failure_code == Sketch.FailureCode.LOST
 
 
 def test_reconciler_fails_a_sketch_running_past_the_timeout(user, enqueued, settings):
@@ -461,7 +521,7 @@ def test_reconciler_requeues_jobs_redis_lost_but_leaves_fresh_and_alive_ones(use
 
 def test_reconciler_decides_nothing_while_redis_is_unreachable(user, enqueued, settings):
     sketch = new_sketch(user)
-    jobs.claim(str(sketch.pk))
+    lifecycle.claim(str(sketch.pk))
     _age(sketch, settings.SKETCH_STALE_AFTER + 5)
     enqueued.alive[sketch.task_id] = None
     assert str(reconcile.reconcile()) == "requeued 0, failed 0"
@@ -471,7 +531,7 @@ def test_reconciler_decides_nothing_while_redis_is_unreachable(user, enqueued, s
 
 def test_reconcile_command(user, enqueued, settings):
     sketch = new_sketch(user)
-    jobs.claim(str(sketch.pk))
+    lifecycle.claim(str(sketch.pk))
     _age(sketch, settings.SKETCH_STALE_AFTER + 5)
     from io import StringIO
 

@@ -168,7 +168,7 @@ def finished_sketches(make_user):
     )
     now = timezone.now()
 
-    def make(status, style="ink", method="basic", seconds=None, error=""):
+    def make(status, style="ink", method="basic", seconds=None, error="", code=""):
         started = now - timedelta(seconds=seconds) if seconds is not None else None
         return Sketch.objects.create(
             owner=owner,
@@ -180,14 +180,17 @@ def finished_sketches(make_user):
             started_at=started,
             finished_at=now if seconds is not None else None,
             error=error,
+            failure_code=code,
         )
 
     make("completed", seconds=0.3)
     make("completed", seconds=3)
     make("completed", seconds=45)
     make("completed", style="oil", method="artistic", seconds=7)
-    make("failed", seconds=1, error="The image is not a picture.")
-    make("failed", seconds=300, error="The conversion timed out after 300 s.")
+    make("failed", seconds=1, error="The image is not a picture.", code="bad_image")
+    make("failed", seconds=300, error="The conversion timed out after 300 s.", code="timeout")
+    # counted by its code, not its words
+    make("failed", style="oil", method="basic", seconds=1, error="The conversion timed out of patience.", code="internal")
     make("cancelled")
     make("queued")
     make("processing", style="oil", method="advanced")
@@ -220,6 +223,8 @@ def test_metrics_content(bearer, admin_user, finished_sketches, sketch_queue):
     assert sample(samples, "sketch_job_outcomes_total", outcome="completed", style="ink", method="basic") == 3
     assert sample(samples, "sketch_job_outcomes_total", outcome="failed", style="ink", method="basic") == 1
     assert sample(samples, "sketch_job_outcomes_total", outcome="timed_out", style="ink", method="basic") == 1
+    assert sample(samples, "sketch_job_outcomes_total", outcome="timed_out", style="oil", method="basic") == 0
+    assert sample(samples, "sketch_job_outcomes_total", outcome="failed", style="oil", method="basic") == 1
     assert sample(samples, "sketch_job_outcomes_total", outcome="cancelled", style="ink", method="basic") == 1
     hist = {
         le: sample(samples, "sketch_job_duration_seconds_bucket", style="ink", method="basic", le=le)
