@@ -16,7 +16,7 @@ class AccountError(Exception):
         self.messages = messages or [message]
 
 
-def register(*, email: str, password: str, display_name: str = "", request=None):
+def register(*, email: str, password: str, display_name: str = ""):
     User = get_user_model()
     email = normalise_email(email)
     candidate = User(email=email, display_name=display_name)

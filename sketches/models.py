@@ -89,7 +89,3 @@ class Sketch(models.Model):
 
     def __str__(self):
         return f"{self.style}/{self.method} ({self.status})"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL

@@ -1,4 +1,4 @@
-"""The auth API of the original service: register, login, refresh, logout, me."""
+"""The auth API: register, login, refresh, logout, me."""
 
 from django.conf import settings
 from django.contrib.auth import logout as django_logout
@@ -84,7 +84,7 @@ class RegisterView(PublicAuthView):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            user = services.register(**data.validated_data, request=request)
+            user = services.register(**data.validated_data)
         except services.AccountError as error:
             raise _as_api_error(error) from None
         pair = tokens.issue_pair(user, user_agent=services.user_agent_of(request))

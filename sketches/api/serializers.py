@@ -3,13 +3,6 @@ from rest_framework import serializers
 from ..models import Sketch, Upload
 
 
-class UploadSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Upload
-        fields = ["id", "key", "original_name", "content_type", "size", "width", "height", "status", "created_at"]
-        read_only_fields = fields
-
-
 class SketchSerializer(serializers.ModelSerializer):
     upload_id = serializers.UUIDField(read_only=True)
     result_url = serializers.SerializerMethodField()

@@ -1,4 +1,4 @@
-"""The upload and sketch API of the original service. Thin: every action is a service call."""
+"""The upload and sketch API. Thin: every action is a service call."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from sketchsite.body_limits import accepts_body
 
 from .. import quota, services, throttles
-from ..catalog import styles_with_previews
+from ..engine.formats import mime_for_extension
 from ..storage import ObjectMissing, attachment_header, current_base_url, get_storage
+from ..style_menu import styles_with_previews
 from ..throttles import SketchCreateThrottle
 from .serializers import (
     ConfirmRequestSerializer,
@@ -303,7 +304,4 @@ def local_download(request, key):
 
 
 def _content_type_for(key: str) -> str:
-    extension = key.rsplit(".", 1)[-1].lower()
-    return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}.get(
-        extension, "application/octet-stream"
-    )
+    return mime_for_extension(key.rsplit(".", 1)[-1]) or "application/octet-stream"
