@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sketchsite.exceptions import ServiceError
+
 from . import engine, events, queue, quota
 from .engine.catalog import METHOD_IDS, STYLE_IDS
 from .engine.formats import IMAGE_TYPES
@@ -19,14 +21,6 @@ from .models import Sketch, Upload
 from .storage import ObjectMissing, StorageError, get_storage
 
 logger = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    status = 400
-
-    def __init__(self, message: str, code: str = "invalid", **extra):
-        super().__init__(message)
-        self.message, self.code, self.extra = message, code, extra
 
 
 class NotFound(ServiceError):

@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,29 +32,12 @@ from .serializers import (
 )
 
 
-def as_api_error(error: services.ServiceError) -> exceptions.APIException:
-    if isinstance(error, services.NotFound):
-        return exceptions.NotFound(error.message, code=error.code)
-    if error.extra.get("field"):
-        return exceptions.ValidationError({error.extra["field"]: [exceptions.ErrorDetail(error.message, code=error.code)]})
-    exc = exceptions.APIException(error.message, code=error.code)
-    exc.status_code = error.status
-    if error.extra.get("retry_after"):
-        exc.wait = error.extra["retry_after"]  # DRF's handler turns it into Retry-After
-    return exc
-
-
 class ServiceView(APIView):
     def initial(self, request, *args, **kwargs):
         # Local upload and download URLs point back at the origin the client used (its Host was
         # validated against ALLOWED_HOSTS), not only at BASE_URL.
         current_base_url.set(request.build_absolute_uri("/"))
         super().initial(request, *args, **kwargs)
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.ServiceError):
-            exc = as_api_error(exc)
-        return super().handle_exception(exc)
 
 
 # ----------------------------------------------------------------------------- uploads
