@@ -167,7 +167,7 @@ class SketchCreateView(ServiceView):
     def post(self, request):
         data = SketchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sketch = services.create_sketch(request.user, request_id=getattr(request._request, "id", ""), **data.validated_data)
+        sketch = services.create_sketch(request.user, request_id=getattr(request, "id", ""), **data.validated_data)
         # The sketch as accepted ("queued"), even if a fast worker has already claimed it: its
         # progress comes over /ws and GET /api/sketch/{id}.
         return Response(SketchSerializer(sketch).data, status=status.HTTP_202_ACCEPTED)
