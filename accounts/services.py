@@ -5,18 +5,22 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from sketchsite.exceptions import ServiceError
+
 from . import sessions, tokens
 from .models import AuthSession, normalise_email
 
 
-class AccountError(Exception):
+class AccountError(ServiceError):
     def __init__(self, message: str, *, field: str | None = None, code: str = "invalid", messages: list[str] | None = None):
-        super().__init__(message)
-        self.field, self.code = field, code
-        self.messages = messages or [message]
+        super().__init__(message, code, field=field, messages=messages)
 
 
-def register(*, email: str, password: str, display_name: str = "", request=None):
+class InvalidCredentials(AccountError):
+    status = 401  # a challenge: the client may log in with other credentials
+
+
+def register(*, email: str, password: str, display_name: str = ""):
     User = get_user_model()
     email = normalise_email(email)
     candidate = User(email=email, display_name=display_name)
@@ -40,7 +44,7 @@ def register(*, email: str, password: str, display_name: str = "", request=None)
 def log_in(*, email: str, password: str, request=None):
     user = authenticate(request, email=normalise_email(email), password=password)
     if user is None:
-        raise AccountError("Email or password is incorrect.", code="invalid_credentials")
+        raise InvalidCredentials("Email or password is incorrect.", code="invalid_credentials")
     update_last_login(None, user)  # what SIMPLE_JWT's UPDATE_LAST_LOGIN promises; its views are not used
     return user, tokens.issue_pair(user, user_agent=user_agent_of(request))
 

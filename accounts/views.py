@@ -76,7 +76,7 @@ def register_view(request):
             return _too_many(request, form, "accounts/register.html", wait)
         if form.is_valid():
             try:
-                user = services.register(**form.cleaned_data, request=request)
+                user = services.register(**form.cleaned_data)
             except services.AccountError as error:
                 for message in error.messages:
                     form.add_error(error.field if error.field in form.fields else None, message)

@@ -44,7 +44,7 @@ MAX_SAVED_PER_SIGNATURE = 3
 SELFTEST_AT = 5
 INSTRUMENTED = [
     "sketches.engine.decode",
-    "sketches.integrity",
+    "sketches.engine.integrity",
     "PIL.ImageFile",
     "PIL.JpegImagePlugin",
     "PIL.PngImagePlugin",

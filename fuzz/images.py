@@ -2,7 +2,7 @@
 
 Shared by ``fuzz/decode_fuzz.py`` (long runs) and ``tests/fuzz`` (the short version in ``make test``).
 
-The oracle: ``decode`` and ``probe`` (and the upload check ``sketches.integrity.check_complete``)
+The oracle: ``decode`` and ``probe`` (and the upload check ``sketches.engine.integrity.check_complete``)
 may only return a well-formed RGB array or raise one of the typed ``ImageError`` subclasses;
 they must agree with each other and never decode past the pixel limit. Anything else (another exception, a wrong array, a crash, a hang, a memory blow-up) is a
 failure.
@@ -554,7 +554,7 @@ class Verdict:
     probe: str  # "ok" or the ImageError subclass probe raised
     format: str = ""
     size: str = ""  # the header's WxH when probe read one
-    complete: str = ""  # what the upload check (sketches.integrity.check_complete) said, after probe
+    complete: str = ""  # what the upload check (sketches.engine.integrity.check_complete) said, after probe
     notes: list[str] = field(default_factory=list)
 
 
@@ -574,7 +574,7 @@ def check(data: bytes, max_pixels: int) -> Verdict:
     if info is not None and info.pixels <= max_pixels:
         # Confirm runs this on uploads whose header is within the pixel limit (services.confirm_upload,
         # in the web process): it too may only raise typed errors.
-        from sketches.integrity import check_complete
+        from sketches.engine.integrity import check_complete
 
         try:
             check_complete(data, info.format)

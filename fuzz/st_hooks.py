@@ -32,7 +32,7 @@ import schemathesis
 BASE_URL = os.environ.get("FUZZ_BASE_URL", "")
 STATS_PATH = os.environ.get("FUZZ_HOOK_STATS", "")
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
-# Canonical values the services accept (sketches.catalog / settings.ALLOWED_FILE_TYPES).
+# Canonical values the services accept (sketches.engine.catalog / settings.ALLOWED_FILE_TYPES).
 CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"]
 STYLES = ["pencil", "charcoal", "watercolor", "ink", "pastel", "oil", "acrylic"]
 METHODS = ["basic", "advanced", "artistic"]

@@ -107,10 +107,6 @@ class Sketch(models.Model):
     def __str__(self):
         return f"{self.style}/{self.method} ({self.status})"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL
-
 
 class ShareLink(models.Model):
     """A public, expiring link to one sketch. Only a hash of its token is kept (see sharing.py)."""

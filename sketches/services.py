@@ -11,33 +11,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sketchsite.exceptions import ServiceError
+
 from . import engine, lifecycle, quota
 from .engine.catalog import METHOD_IDS, STYLE_IDS
-from .integrity import check_complete
+from .engine.formats import IMAGE_TYPES
+from .engine.integrity import check_complete
 from .models import Sketch, Upload
 from .payloads import result_filename
 from .storage import ObjectMissing, StorageError, get_storage
 
 logger = logging.getLogger(__name__)
-
-EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/jpg": "jpg",
-    "image/png": "png",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/heic": "heic",
-    "image/heif": "heif",
-}
-OUTPUT_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
-
-
-class ServiceError(Exception):
-    status = 400
-
-    def __init__(self, message: str, code: str = "invalid", **extra):
-        super().__init__(message)
-        self.message, self.code, self.extra = message, code, extra
 
 
 class NotFound(ServiceError):
@@ -91,7 +75,7 @@ def create_upload(user, *, filename: str, content_type: str, size: int):
             f"The file is {_human_size(size)}; the limit is {_human_size(settings.MAX_FILE_SIZE)}.", "file_too_large"
         )
     # The key never contains the client's file name: only its owner and a fresh id.
-    key = f"uploads/{user.pk}/{uuid.uuid4().hex}.{EXTENSIONS.get(content_type, 'bin')}"
+    key = f"uploads/{user.pk}/{uuid.uuid4().hex}.{IMAGE_TYPES[content_type].extension if content_type in IMAGE_TYPES else 'bin'}"
     original_name = PurePath((filename or "").replace("\\", "/")).name[:255]
     with transaction.atomic():
         _lock_owner(user)  # concurrent presigns must not both pass the limits

@@ -4,23 +4,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .catalog import styles_with_previews
+from .engine.formats import IMAGE_TYPES
 from .models import Sketch
-
-# How the pages name the allowed types (``image/heif`` and ``image/heic`` read as one).
-TYPE_LABELS = {
-    "image/jpeg": "JPEG",
-    "image/jpg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WebP",
-    "image/gif": "GIF",
-    "image/heic": "HEIC",
-    "image/heif": "HEIC",
-}
+from .style_menu import styles_with_previews
 
 
 def allowed_label(types) -> str:
-    names = list(dict.fromkeys(TYPE_LABELS.get(t, t.split("/")[-1].upper()) for t in types))
+    names = list(dict.fromkeys(IMAGE_TYPES[t].label if t in IMAGE_TYPES else t.split("/")[-1].upper() for t in types))
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 

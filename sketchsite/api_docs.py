@@ -3,7 +3,7 @@
 Wired in settings.SPECTACULAR_SETTINGS: ``DESCRIPTION``, ``TAGS``, ``PREPROCESSING_HOOKS`` and
 ``POSTPROCESSING_HOOKS``. No Django imports at module level: settings import this module.
 
-- The paths are the original service's contract, written without a trailing slash (the URL
+- The paths are a contract existing clients rely on, written without a trailing slash (the URL
   patterns accept both); the preprocessing hook names them as the design does.
 - Every error answer has the same JSON body, ``{"detail", "code"}`` plus ``errors`` for field
   errors; the postprocessing hook gives each 4xx/5xx response that body and adds the 401/403

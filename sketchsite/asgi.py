@@ -18,7 +18,7 @@ from django.conf import settings
 from accounts.ws_auth import WebSocketAuthMiddleware
 from sketches.events import ServerLoop
 from sketches.routing import websocket_urlpatterns
-from sketchsite.middleware import CloseWebSocketsOnShutdown
+from sketchsite.ws_shutdown import CloseWebSocketsOnShutdown
 
 if settings.USE_INPROCESS_WORKER:
     # The embedded default has no worker process: this web process also runs the reconciler,

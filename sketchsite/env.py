@@ -1,4 +1,4 @@
-"""Reading settings from the environment, in the formats the original FastAPI service accepted.
+"""Reading settings from the environment, in the formats existing ``.env`` files use.
 
 Kept free of Django imports so that it can be tested on its own and used before settings load.
 """
@@ -47,7 +47,7 @@ def get_int(env: Mapping[str, str], name: str, default: int, *, minimum: int | N
 
 
 def get_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
-    """A list given as a JSON array (the original's style) or comma-separated."""
+    """A list given as a JSON array (as existing .env files have it) or comma-separated."""
     raw = env.get(name)
     if raw is None or not raw.strip():
         return list(default)

@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from .exceptions import ServiceError
+
 logger = logging.getLogger(__name__)
 DATABASE_RETRY_AFTER = 5  # seconds: a dropped connection or a full pool is usually over by then
 
@@ -34,7 +36,28 @@ def _first_code(codes) -> str:
     return str(codes)
 
 
+def service_error_response(exc: ServiceError, context) -> Response:
+    set_rollback()
+    if exc.field:
+        body = {"detail": f"{exc.field}: {exc.messages[0]}", "code": exc.code, "errors": {exc.field: exc.messages}}
+    else:
+        body = {"detail": exc.message, "code": exc.code}
+    response = Response(body, status=exc.status)
+    if exc.retry_after:
+        response["Retry-After"] = str(int(exc.retry_after))
+    if exc.status == status.HTTP_401_UNAUTHORIZED:
+        # As DRF answers its own AuthenticationFailed: a challenge naming the view's scheme, else 403.
+        challenge = context["view"].get_authenticate_header(context["request"])
+        if challenge:
+            response["WWW-Authenticate"] = challenge
+        else:
+            response.status_code = status.HTTP_403_FORBIDDEN
+    return response
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        return service_error_response(exc, context)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": "The request body is too large.", "code": "request_too_large"},

@@ -13,15 +13,18 @@ whole body before it reads (most do) gets the 413 cleanly, and a flood costs no 
 per connection. (A client cut off still reads the 413 that arrived before the reset, on Linux.)
 """
 
+import asyncio
 import json
 import logging
 from urllib.parse import unquote
 
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
+from twisted.internet import defer
 from twisted.internet.interfaces import ITCPTransport
 from twisted.web import http
 
+from sketchsite import server_shutdown
 from sketchsite.body_limits import body_limit
 
 logger = logging.getLogger(__name__)
@@ -138,7 +141,13 @@ class BoundedHTTPFactory(HTTPFactory):
 
 
 class BoundedServer(Server):
-    """daphne's server on ``BoundedHTTPFactory``."""
+    """daphne's server on ``BoundedHTTPFactory``, running ``sketchsite.server_shutdown``'s hooks when it stops."""
+
+    def kill_all_applications(self):
+        # daphne's 'before shutdown' step: the hooks run while the sockets' app instances are
+        # still alive (close frames need them), then daphne cancels the instances.
+        hooks = defer.Deferred.fromFuture(asyncio.ensure_future(server_shutdown.run_all()))
+        return hooks.addCallback(lambda _: super(BoundedServer, self).kill_all_applications())
 
     @property
     def http_factory(self):

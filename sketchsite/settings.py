@@ -1,6 +1,6 @@
 """Settings of the sketch service: one module, every value from the environment.
 
-The names are the original FastAPI service's, so its ``.env`` files keep working. With none of
+The names are kept stable, so existing ``.env`` files keep working. With none of
 DATABASE_URL, REDIS_URL or AWS_BUCKET_NAME set, everything falls back to the embedded default:
 SQLite and media under ``var/``, the in-memory channel layer and an in-process worker.
 """
@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from . import csp, keys
 from .env import (
     SettingError,
     get_bool,
@@ -63,7 +64,7 @@ try:
     AWS_BUCKET_NAME = get_str(ENV, "AWS_BUCKET_NAME", "")
     AWS_S3_ENDPOINT_URL = get_str(ENV, "AWS_S3_ENDPOINT_URL", "") or None
     AWS_PRESIGNED_URL_EXPIRATION = get_int(ENV, "AWS_PRESIGNED_URL_EXPIRATION", 900, minimum=30)
-    # Unset, the hosts are the loopback names plus BASE_URL's (the original's .env has no ALLOWED_HOSTS).
+    # Unset, the hosts are the loopback names plus BASE_URL's (existing .env files have no ALLOWED_HOSTS).
     _base_host = urlsplit(BASE_URL).hostname or ""
     _base_host = f"[{_base_host}]" if ":" in _base_host else _base_host
     _default_hosts = ["127.0.0.1", "localhost", "[::1]"] + (
@@ -77,74 +78,15 @@ if JWT_ALGORITHM not in {"HS256", "HS384", "HS512"}:
     raise ImproperlyConfigured(f"JWT_ALGORITHM must be HS256, HS384 or HS512, not {JWT_ALGORITHM!r}")
 
 # ----------------------------------------------------------------------------- secrets
-# Values that appeared in the original's examples or are otherwise guessable.
-INSECURE_SECRETS = {
-    "",
-    "changeme",
-    "change-me",
-    "secret",
-    "your-secret-key",
-    "your-secret-key-here",
-    "your-secret-key-change-in-production",
-    "dev-insecure-secret-key-do-not-use-in-production",
-}
-# Django's check --deploy (security.W009) asks for 50 characters and 5 distinct ones.
-MIN_SECRET_LENGTH = 50
-MIN_TOKEN_LENGTH = 32  # METRICS_TOKEN: compared, never used to sign
 # The embedded default: none of the services is configured, so every process of this install
 # shares VAR_DIR, and a key generated there once serves them all (daphne, manage.py commands).
 EMBEDDED = not (DATABASE_URL or REDIS_URL or AWS_BUCKET_NAME)
 LOCAL_SECRET_FILE = VAR_DIR / "secret_key"
-
-
-def _public(secret: str) -> bool:
-    return secret.lower() in INSECURE_SECRETS or "insecure" in secret.lower()
-
-
-def _insecure(secret: str, minimum: int = MIN_SECRET_LENGTH) -> bool:
-    return _public(secret) or len(secret) < minimum or len(set(secret)) < 5
-
-
-def _derived(key: str, purpose: bytes) -> str:
-    import hashlib
-    import hmac
-
-    return hmac.new(key.encode(), purpose, hashlib.sha256).hexdigest()
-
-
-if not SECRET_KEY and JWT_SECRET_KEY and not _insecure(JWT_SECRET_KEY):
-    # The original's .env has only JWT_SECRET_KEY: derive Django's key from it, so that the file
-    # works unchanged while the two keys stay distinct.
-    SECRET_KEY = _derived(JWT_SECRET_KEY, b"sketchsite django SECRET_KEY")
-
-# No key of our own (or a published one while developing): a local run makes a random one under
-# VAR_DIR. A deployment with any service configured runs on several processes or machines that
-# must share one key, so there it has to be given.
-if (DEBUG or EMBEDDED) and (not SECRET_KEY or (DEBUG and _public(SECRET_KEY))):
-    from .local_secret import read_or_create
-
-    SECRET_KEY = read_or_create(LOCAL_SECRET_FILE)
-if DEBUG and _public(JWT_SECRET_KEY):
-    JWT_SECRET_KEY = ""  # then derived from SECRET_KEY below
-
-if not DEBUG:
-    for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("JWT_SECRET_KEY", JWT_SECRET_KEY or SECRET_KEY)):
-        if _insecure(_value):
-            raise ImproperlyConfigured(
-                f"{_name} is missing, a known default or shorter than {MIN_SECRET_LENGTH} characters. "
-                "Set it to a long random value (python -c 'import secrets; print(secrets.token_urlsafe(50))') "
-                "or set DEBUG=true for local development."
-            )
-    if JWT_SECRET_KEY and JWT_SECRET_KEY == SECRET_KEY:
-        raise ImproperlyConfigured(
-            "JWT_SECRET_KEY must differ from DJANGO_SECRET_KEY: a leak of one must not give away the other. "
-            "Set it to its own random value, or leave it unset to have one derived from DJANGO_SECRET_KEY."
-        )
-    if "*" in ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS=* is refused with DEBUG off: list the host names this service answers to.")
-
-# Unset, the token key is derived from Django's: tokens and Django's own signatures never share a key.
-JWT_SECRET_KEY = JWT_SECRET_KEY or _derived(SECRET_KEY, b"sketchsite JWT_SECRET_KEY")
+SECRET_KEY, JWT_SECRET_KEY = keys.signing_keys(
+    SECRET_KEY, JWT_SECRET_KEY, debug=DEBUG, embedded=EMBEDDED, local_file=LOCAL_SECRET_FILE
+)
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS=* is refused with DEBUG off: list the host names this service answers to.")
 
 # ----------------------------------------------------------------------------- apps
 INSTALLED_APPS = [
@@ -157,6 +99,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "corsheaders",
+    "csp",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -172,7 +115,7 @@ MIDDLEWARE = [
     "sketchsite.health.ProbeMiddleware",  # /health/live and /health/ready: before host checks and redirects
     "sketchsite.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "sketchsite.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -212,7 +155,7 @@ TEMPLATES = [
 if DATABASE_URL:
     try:
         # conn_max_age=0: under ASGI each request runs in a fresh thread, so persistent connections are never
-        # reused and pile up until PostgreSQL refuses more (found by make load). A pool instead: each
+        # reused and pile up until PostgreSQL refuses more (make load shows it). A pool instead: each
         # request borrows a connection and gives it back, without paying for a new one (~2 ms of CPU).
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     except Exception as exc:  # dj-database-url raises bare ValueError/KeyError on unknown schemes
@@ -247,7 +190,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 defaults: a 5 s socket timeout (shorter than channels-redis's 5 s BZPOPMIN wait, so idle
-            # sockets died) and 100 pooled connections that fail instead of waiting (found by the drills).
+            # sockets died) and 100 pooled connections that fail instead of waiting (the drills show it).
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
                 "capacity": 1000,
@@ -328,7 +271,7 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "LEEWAY": 5,
 }
-# Our own names for the cookies (the original's).
+# The cookie names existing clients send.
 JWT_ACCESS_COOKIE = "access_token"
 JWT_REFRESH_COOKIE = "refresh_token"
 # The refresh cookie goes to every path because pages refresh silently on navigation
@@ -347,14 +290,8 @@ CORS_ALLOWED_ORIGINS = ALLOWED_ORIGINS
 CORS_ALLOW_CREDENTIALS = True
 CSRF_TRUSTED_ORIGINS = ALLOWED_ORIGINS
 
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
 # The site's own origin is trusted for CSRF and WebSockets even when it is not listed.
-SITE_ORIGIN = _origin_of(BASE_URL)
+SITE_ORIGIN = csp.origin_of(BASE_URL)
 if SITE_ORIGIN and SITE_ORIGIN not in CSRF_TRUSTED_ORIGINS:
     CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, SITE_ORIGIN]
 
@@ -419,8 +356,7 @@ USE_I18N = True
 USE_TZ = True
 
 # ============================================================================= production hardening
-# Owned by the "Production" work (issue 8): logging, security headers, CSP, probes, metrics and
-# the worker's shutdown. Each value can be overridden from the environment; the defaults are the
+# Logging, security headers, CSP, probes, metrics and the worker's shutdown. Each value can be overridden from the environment; the defaults are the
 # safe ones whenever DEBUG is off. `manage.py check --deploy` is clean with a production
 # environment (tests/production/test_settings.py runs it).
 try:
@@ -432,7 +368,7 @@ try:
     SECURE_HSTS_SECONDS = get_int(ENV, "SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = get_bool(ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = get_bool(ENV, "SECURE_HSTS_PRELOAD", False)
-    CSP_REPORT_ONLY = get_bool(ENV, "CSP_REPORT_ONLY", False)
+    csp_report_only = get_bool(ENV, "CSP_REPORT_ONLY", False)
     CSP_EXTRA_ORIGINS = [o.rstrip("/") for o in get_list(ENV, "CSP_EXTRA_ORIGINS", [])]
     METRICS_TOKEN = get_str(ENV, "METRICS_TOKEN", "")
     HEALTH_QUEUE_STALL_AFTER = get_int(ENV, "HEALTH_QUEUE_STALL_AFTER", 60, minimum=1)
@@ -444,8 +380,7 @@ except SettingError as exc:
 
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
-if not DEBUG and METRICS_TOKEN and _insecure(METRICS_TOKEN, MIN_TOKEN_LENGTH):
-    raise ImproperlyConfigured(f"METRICS_TOKEN must be a random value of at least {MIN_TOKEN_LENGTH} characters (or unset).")
+keys.check_metrics_token(METRICS_TOKEN, debug=DEBUG)
 
 # ----------------------------------------------------------------------------- logging
 # JSON lines (Cloud Logging reads `severity` and `message`) unless DEBUG; every line carries the
@@ -502,34 +437,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # ----------------------------------------------------------------------------- content security policy
-# Pages load scripts and styles from our own static files only (no inline code). The browser also
-# talks to the S3 endpoint (presigned POST uploads, presigned GET images) and to /ws.
-if USE_S3 and AWS_S3_ENDPOINT_URL:
-    STORAGE_ORIGINS = [_origin_of(AWS_S3_ENDPOINT_URL)]
-elif USE_S3:
-    STORAGE_ORIGINS = [f"https://{AWS_BUCKET_NAME}.s3.amazonaws.com", f"https://{AWS_BUCKET_NAME}.s3.{AWS_REGION}.amazonaws.com"]
+# django-csp sends it (sketchsite/csp.py builds it); CSP_REPORT_ONLY=true only reports what it would block.
+STORAGE_ORIGINS = csp.storage_origins(bucket=AWS_BUCKET_NAME, region=AWS_REGION, endpoint_url=AWS_S3_ENDPOINT_URL)
+CSP_DIRECTIVES = csp.directives(site_origin=SITE_ORIGIN, storage=STORAGE_ORIGINS, extra=CSP_EXTRA_ORIGINS)
+if csp_report_only:  # not a setting of its own: django-csp refuses its 3.x name
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CSP_DIRECTIVES}
+    CONTENT_SECURITY_POLICY = None
 else:
-    STORAGE_ORIGINS = []  # local media is served by this site
-_WS_ORIGIN = SITE_ORIGIN.replace("https://", "wss://", 1).replace("http://", "ws://", 1) if SITE_ORIGIN else ""
-CSP_DIRECTIVES = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'", "data:", "blob:", *STORAGE_ORIGINS, *CSP_EXTRA_ORIGINS],
-    "font-src": ["'self'"],
-    "connect-src": ["'self'", *([_WS_ORIGIN] if _WS_ORIGIN else []), *STORAGE_ORIGINS, *CSP_EXTRA_ORIGINS],
-    "form-action": ["'self'", *STORAGE_ORIGINS],
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    "frame-ancestors": ["'none'"],
-}
-
-
-def _csp(directives: dict) -> str:
-    return "; ".join(f"{name} {' '.join(dict.fromkeys(sources))}" for name, sources in directives.items())
-
-
-CSP_HEADER_VALUE = _csp(CSP_DIRECTIVES)
-# The API docs page (Swagger UI from the sidecar app, its start-up script served as a file, our
-# template without inline styles) fits the same policy. A page that needs more gets an entry here.
-CSP_PATH_OVERRIDES: dict[str, str] = {}
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}

@@ -1,4 +1,4 @@
-"""The auth API of the original service: register, login, refresh, logout, me."""
+"""The auth API: register, login, refresh, logout, me."""
 
 from django.conf import settings
 from django.contrib.auth import logout as django_logout
@@ -22,14 +22,6 @@ from .serializers import (
     TokenResponseSerializer,
     UserSerializer,
 )
-
-
-def _as_api_error(error: services.AccountError) -> exceptions.APIException:
-    if error.code == "invalid_credentials":
-        return exceptions.AuthenticationFailed(str(error), code=error.code)
-    if error.field:
-        return exceptions.ValidationError({error.field: [exceptions.ErrorDetail(m, code=error.code) for m in error.messages]})
-    return exceptions.ValidationError(exceptions.ErrorDetail(str(error), code=error.code))
 
 
 def _token_response(request, pair: tokens.TokenPair, status_code: int, *, new_login: bool = False) -> Response:
@@ -83,10 +75,7 @@ class RegisterView(PublicAuthView):
     def post(self, request):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = services.register(**data.validated_data, request=request)
-        except services.AccountError as error:
-            raise _as_api_error(error) from None
+        user = services.register(**data.validated_data)
         pair = tokens.issue_pair(user, user_agent=services.user_agent_of(request))
         return _token_response(request, pair, status.HTTP_201_CREATED, new_login=True)
 
@@ -107,10 +96,7 @@ class LoginView(PublicAuthView):
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            _, pair = services.log_in(**data.validated_data, request=request)
-        except services.AccountError as error:
-            raise _as_api_error(error) from None
+        _, pair = services.log_in(**data.validated_data, request=request)
         return _token_response(request, pair, status.HTTP_200_OK, new_login=True)
 
 
@@ -217,10 +203,7 @@ class PasswordChangeView(APIView):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         this_login = sessions.parse_id(request.auth.get(sessions.SID_CLAIM)) if request.auth is not None else None
-        try:
-            services.change_password(request.user, **data.validated_data, keep_session=this_login)
-        except services.AccountError as error:
-            raise _as_api_error(error) from None
+        services.change_password(request.user, **data.validated_data, keep_session=this_login)
         # This device stays logged in (a fresh pair of its login for cookies); the others ended.
         response = Response(status=status.HTTP_204_NO_CONTENT)
         session = AuthSession.objects.filter(pk=this_login).first() if this_login else None

@@ -5,13 +5,6 @@ from ..payloads import result_url, sketch_payload, thumbnail_url
 from ..sharing import EXPIRY_DAYS
 
 
-class UploadSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Upload
-        fields = ["id", "key", "original_name", "content_type", "size", "width", "height", "status", "created_at"]
-        read_only_fields = fields
-
-
 class SketchSerializer(serializers.ModelSerializer):
     """Declares the fields for the schema; the values come from ``payloads.sketch_payload``,
     the same dict the WebSocket sends."""

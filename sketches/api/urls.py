@@ -1,4 +1,4 @@
-"""Paths are the original FastAPI service's contract; a trailing slash is tolerated either way."""
+"""Paths are a contract existing clients rely on; a trailing slash is tolerated either way."""
 
 from django.urls import re_path
 

@@ -1,4 +1,4 @@
-"""The upload and sketch API of the original service. Thin: every action is a service call."""
+"""The upload and sketch API. Thin: every action is a service call."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,9 +15,10 @@ from rest_framework.views import APIView
 from sketchsite.body_limits import accepts_body
 
 from .. import quota, services, throttles
-from ..catalog import styles_with_previews
+from ..engine.formats import mime_for_extension
 from ..sharing import create_link, list_links, revoke_link
 from ..storage import ObjectMissing, attachment_header, current_base_url, get_storage
+from ..style_menu import styles_with_previews
 from ..throttles import SketchCreateThrottle
 from .serializers import (
     ConfirmRequestSerializer,
@@ -35,29 +36,12 @@ from .serializers import (
 )
 
 
-def as_api_error(error: services.ServiceError) -> exceptions.APIException:
-    if isinstance(error, services.NotFound):
-        return exceptions.NotFound(error.message, code=error.code)
-    if error.extra.get("field"):
-        return exceptions.ValidationError({error.extra["field"]: [exceptions.ErrorDetail(error.message, code=error.code)]})
-    exc = exceptions.APIException(error.message, code=error.code)
-    exc.status_code = error.status
-    if error.extra.get("retry_after"):
-        exc.wait = error.extra["retry_after"]  # DRF's handler turns it into Retry-After
-    return exc
-
-
 class ServiceView(APIView):
     def initial(self, request, *args, **kwargs):
         # Local upload and download URLs point back at the origin the client used (its Host was
         # validated against ALLOWED_HOSTS), not only at BASE_URL.
         current_base_url.set(request.build_absolute_uri("/"))
         super().initial(request, *args, **kwargs)
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.ServiceError):
-            exc = as_api_error(exc)
-        return super().handle_exception(exc)
 
 
 # ----------------------------------------------------------------------------- uploads
@@ -187,7 +171,7 @@ class SketchCreateView(ServiceView):
     def post(self, request):
         data = SketchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sketch = services.create_sketch(request.user, request_id=getattr(request._request, "id", ""), **data.validated_data)
+        sketch = services.create_sketch(request.user, request_id=getattr(request, "id", ""), **data.validated_data)
         # The sketch as accepted ("queued"), even if a fast worker has already claimed it: its
         # progress comes over /ws and GET /api/sketch/{id}.
         return Response(SketchSerializer(sketch).data, status=status.HTTP_202_ACCEPTED)
@@ -347,7 +331,4 @@ def local_download(request, key):
 
 
 def _content_type_for(key: str) -> str:
-    extension = key.rsplit(".", 1)[-1].lower()
-    return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}.get(
-        extension, "application/octet-stream"
-    )
+    return mime_for_extension(key.rsplit(".", 1)[-1]) or "application/octet-stream"

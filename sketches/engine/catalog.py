@@ -30,5 +30,3 @@ METHODS: tuple[Entry, ...] = (
 
 STYLE_IDS: tuple[str, ...] = tuple(e.id for e in STYLES)
 METHOD_IDS: tuple[str, ...] = tuple(e.id for e in METHODS)
-STYLES_BY_ID: dict[str, Entry] = {e.id: e for e in STYLES}
-METHODS_BY_ID: dict[str, Entry] = {e.id: e for e in METHODS}

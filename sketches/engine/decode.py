@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import CorruptImage, ImageTooComplex, ImageTooLarge, UnsupportedImage
+from .formats import FORMAT_MIME_TYPES
 
 DEFAULT_MAX_PIXELS = 50_000_000
 # Each scan of a progressive JPEG makes libjpeg walk every coefficient of the image again, so a
@@ -28,13 +29,6 @@ DEFAULT_MAX_SCANS = 100
 UNSUPPORTED_MESSAGE = "This file is not a supported image (JPEG, PNG, WebP, GIF or HEIC)."
 CORRUPT_MESSAGE = "The image file is damaged or incomplete."
 
-_MIME = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "heif": "image/heif",
-}
 # Brands of HEVC-coded HEIF, which libheif decodes here. AVIF is refused: this build has
 # no AV1 decoder, so accepting it would only turn "unsupported" into "corrupt".
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
@@ -138,7 +132,7 @@ def _probe(data: bytes, max_scans: int) -> tuple[ImageInfo, int]:
         raise CorruptImage(CORRUPT_MESSAGE) from exc
     if width <= 0 or height <= 0:
         raise CorruptImage(CORRUPT_MESSAGE)
-    mime = _MIME[fmt]
+    mime = FORMAT_MIME_TYPES[fmt]
     if fmt == "heif" and data[8:12] in _HEIC_BRANDS:
         mime = "image/heic"
     return ImageInfo(fmt, mime, width, height), orientation

@@ -14,8 +14,10 @@ import numpy as np
 from PIL import Image
 
 from .errors import EngineError, InvalidParameter
+from .formats import FORMAT_MIME_TYPES
 
-MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+# The formats a sketch can be written in.
+MIME_TYPES = {name: FORMAT_MIME_TYPES[name] for name in ("png", "jpeg", "webp")}
 EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 _ALIASES = {"jpg": "jpeg"}
 # Per side, from the formats themselves.

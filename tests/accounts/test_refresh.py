@@ -89,7 +89,7 @@ def test_refresh_by_body_needs_no_csrf(user):
     client = APIClient(enforce_csrf_checks=True)
     response = client.post(URL, {"refresh": pair.refresh}, format="json")
     assert response.status_code == 200, response.content
-    # The original's field name works too.
+    # The older field name existing clients send works too.
     second = APIClient(enforce_csrf_checks=True).post(
         URL, {"refresh_token": response.cookies["refresh_token"].value}, format="json"
     )

@@ -1,6 +1,6 @@
 """Properties the line styles (pencil, charcoal, ink) rely on to read as drawn by hand.
 
-Each test is about a defect a blind review found (issue 14) and can fail on it:
+Each test is about a defect a blind review found and can fail on it:
 spatter and broken outlines in ink, swirls in pencil's flat areas, charcoal that is plain noise.
 Inputs are small and carry sensor-like noise, as phone photos do.
 """

@@ -1,4 +1,4 @@
-"""Properties the watercolour and pastel looks rely on (issue 14), each one able to fail.
+"""Properties the watercolour and pastel looks rely on, each one able to fail.
 
 * watercolour leaves unpainted paper white in the highlights, and its washes stay
   transparent: a black area of the photo is painted as a deep but see-through wash;

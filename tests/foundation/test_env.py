@@ -1,4 +1,4 @@
-"""sketchsite/env.py on its own: the formats the original FastAPI service's settings accepted."""
+"""sketchsite/env.py on its own: the formats existing ``.env`` files use."""
 
 import json
 

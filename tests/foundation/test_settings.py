@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 STRONG = "k3Jd9-strong-and-long-secret-value-0123456789abcdef"
 STRONG_JWT = "another-strong-jwt-secret-value-0123456789-abcdefgh"
 
-ORIGINAL_ENV = textwrap.dedent(
+JWT_ONLY_ENV = textwrap.dedent(
     f"""\
-    # .env of the FastAPI original
+    # an existing .env with only the JWT key
     DATABASE_URL=postgresql+asyncpg://sketch:s3cret@db.example:5432/sketches
     REDIS_URL=redis://cache.example:6379/0
     JWT_SECRET_KEY={STRONG_JWT}
@@ -50,10 +50,10 @@ def prod(monkeypatch, tmp_path, **env):
     return load(monkeypatch, tmp_path, **{"DEBUG": "false", "DJANGO_SECRET_KEY": STRONG, **env})
 
 
-# ----------------------------------------------------------------------------- the original's .env
+# ----------------------------------------------------------------------------- an existing .env
 def test_the_originals_env_file_works_unchanged(monkeypatch, tmp_path):
     env_file = tmp_path / ".env"
-    env_file.write_text(ORIGINAL_ENV)
+    env_file.write_text(JWT_ONLY_ENV)
     s = load(monkeypatch, tmp_path, ENV_FILE=str(env_file))
     assert s["DEBUG"] is False
     db = s["DATABASES"]["default"]
@@ -78,7 +78,7 @@ def test_the_originals_env_file_works_unchanged(monkeypatch, tmp_path):
     assert s["AWS_PRESIGNED_URL_EXPIRATION"] == 3600
     assert s["CORS_ALLOWED_ORIGINS"] == ["http://localhost:3000", "https://sketch.example"]
     assert s["CSRF_TRUSTED_ORIGINS"] == ["http://localhost:3000", "https://sketch.example"]
-    # No ALLOWED_HOSTS in the original: the host of BASE_URL is served, besides the loopback names.
+    # No ALLOWED_HOSTS in existing .env files: the host of BASE_URL is served, besides the loopback names.
     assert "sketch.example" in s["ALLOWED_HOSTS"] and "localhost" in s["ALLOWED_HOSTS"]
     # Django's own secret is not the JWT secret, even when only the JWT secret is given.
     assert s["SECRET_KEY"] and s["SECRET_KEY"] != STRONG_JWT and len(s["SECRET_KEY"]) >= 32
@@ -86,7 +86,7 @@ def test_the_originals_env_file_works_unchanged(monkeypatch, tmp_path):
 
 def test_the_process_environment_wins_over_the_env_file(monkeypatch, tmp_path):
     env_file = tmp_path / ".env"
-    env_file.write_text(ORIGINAL_ENV)
+    env_file.write_text(JWT_ONLY_ENV)
     s = load(monkeypatch, tmp_path, ENV_FILE=str(env_file), APP_NAME="From the environment", REDIS_URL="")
     assert s["APP_NAME"] == "From the environment"
     assert s["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"

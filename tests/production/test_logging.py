@@ -142,3 +142,19 @@ def test_text_redaction_patterns():
     assert redact("Cookie: access_token=abc; refresh_token=def") == "Cookie: [redacted]"
     assert redact("/files/x?sig=123&exp=9") == "/files/x?sig=[redacted]&exp=9"
     assert redact(f"Authorization: Bearer {JWT}") == "Authorization: [redacted]"
+
+
+@pytest.mark.django_db
+def test_a_sketch_keeps_the_id_of_the_request_that_created_it(bearer, user):
+    """Its job's log lines carry that id, tying them to the web's line for the create."""
+    from sketches.models import Sketch, Upload
+
+    upload = Upload.objects.create(owner=user, key=f"uploads/{user.pk}/x.jpg", content_type="image/jpeg", status="confirmed")
+    response = bearer(user).post(
+        "/api/sketch/create",
+        {"upload_id": str(upload.pk), "style": "ink", "method": "basic"},
+        format="json",
+        HTTP_X_REQUEST_ID="create-req-7",
+    )
+    assert response.status_code == 202, response.content
+    assert Sketch.objects.get(pk=response.json()["id"]).request_id == "create-req-7"

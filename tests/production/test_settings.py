@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from .conftest import long_secret, production_env, run_manage, settings_value
@@ -100,6 +101,47 @@ def test_security_headers_on_pages(client):
     assert response["X-Frame-Options"] == "DENY"
     csp = response["Content-Security-Policy"]
     assert "script-src 'self';" in csp and "default-src 'self'" in csp and "'unsafe-inline'" not in csp
+
+
+def policy_of(header: str) -> dict[str, str]:
+    return dict(part.split(" ", 1) for part in header.split("; "))
+
+
+def test_the_policy_header_holds_exactly_the_sites_directives(client):
+    response = client.get("/api/sketch/styles/available")
+    assert response.status_code == 200
+    socket = settings.SITE_ORIGIN.replace("http", "ws", 1)
+    assert policy_of(response["Content-Security-Policy"]) == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data: blob:",
+        "font-src": "'self'",
+        "connect-src": f"'self' {socket}",
+        "form-action": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    assert "Content-Security-Policy-Report-Only" not in response
+
+
+def test_report_only_mode_sends_the_same_policy_without_enforcing_it(client, var_dir):
+    result = settings_value(
+        production_env(VAR_DIR=str(var_dir), CSP_REPORT_ONLY="true"),
+        "[settings.CONTENT_SECURITY_POLICY, settings.CONTENT_SECURITY_POLICY_REPORT_ONLY == {'DIRECTIVES': settings.CSP_DIRECTIVES}]",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == [None, True]
+
+    enforced = client.get("/api/sketch/styles/available")["Content-Security-Policy"]
+    with override_settings(
+        CONTENT_SECURITY_POLICY=None, CONTENT_SECURITY_POLICY_REPORT_ONLY={"DIRECTIVES": settings.CSP_DIRECTIVES}
+    ):
+        response = client.get("/api/sketch/styles/available")
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response
+    assert policy_of(response["Content-Security-Policy-Report-Only"]) == policy_of(enforced)
 
 
 @pytest.mark.django_db

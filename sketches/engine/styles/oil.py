@@ -88,7 +88,7 @@ def render(rgb: np.ndarray, method: str, ctx: Ctx) -> np.ndarray:
     tex_size = ops.work_size(shape, 0.5 if method == "basic" else 2.0)
     bristle = _bristles(tx, ty, tex_size, ctx, {"basic": 6.0, "advanced": 8.0, "artistic": 12.0}[method], 4)
     ctx.report(0.6)
-    shade, spec = _impasto(_height(canvas[..., 3], bristle, tex_size, us), ctx, method)
+    shade, spec = _impasto(_height(canvas[..., 3], bristle, tex_size), ctx, method)
     # light the paint at the texture size, where the relief lives, and resize once
     colour = ops.resize(colour, tex_size, smooth=True)
     s3 = cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB)
@@ -137,7 +137,7 @@ def _bristles(tx: np.ndarray, ty: np.ndarray, size: tuple[int, int], ctx: Ctx, l
     return textures.normalise(s)
 
 
-def _height(thick8: np.ndarray, bristle: np.ndarray, size: tuple[int, int], us: float) -> np.ndarray:
+def _height(thick8: np.ndarray, bristle: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Paint thickness at the texture size: one raised body per stroke, bristle grooves in it."""
     t = ops.resize(thick8, size, smooth=True).astype(F32) * F32(1 / 255)
     ut = ops.unit((size[1], size[0]))

@@ -10,8 +10,8 @@ trailer. HEIF has no cheap check and is left to the decoder.
 import io
 import struct
 
-from .engine import CorruptImage
-from .engine.decode import CORRUPT_MESSAGE
+from .decode import CORRUPT_MESSAGE
+from .errors import CorruptImage
 
 TRUNCATED_MESSAGE = "The image file is incomplete: it looks cut off. Upload it again."
 
