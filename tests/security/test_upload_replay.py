@@ -188,11 +188,20 @@ def test_s3_replay_after_confirm_makes_the_job_fail_with_a_reason(user, s3, job_
     upload, post = s3_upload(user, s3, photo)
     assert upload.status == "confirmed" and upload.size == len(photo)
     assert upload.etag == hashlib.md5(photo).hexdigest()  # what confirm recorded
-    body = HTML if replacement == "html" else bytes(reversed(photo))
-    assert post(body).status_code in (200, 201, 204)  # S3 itself cannot refuse the replay
+    # the form's policy caps the size at what was declared: a replay within it is what S3 cannot refuse
+    body = (HTML * (len(photo) // len(HTML) + 1))[: len(photo)] if replacement == "html" else bytes(reversed(photo))
+    assert post(body).status_code in (200, 201, 204)
     assert s3.read(upload.key) == body
     sketch = run_job(upload)
     assert (sketch.status, sketch.error, sketch.result_key) == ("failed", SOURCE_CHANGED, "")
+
+
+def test_s3_replay_larger_than_declared_is_refused_by_the_policy(user, s3, job_runs):
+    photo = image_bytes(320, 240, "JPEG", quality=90)
+    upload, post = s3_upload(user, s3, photo)
+    status, code, _ = s3_error(post(photo + HTML))
+    assert (status, code) == (400, "EntityTooLarge")
+    assert s3.read(upload.key) == photo
 
 
 def test_s3_job_completes_when_the_object_is_unchanged(user, s3, job_runs):
