@@ -319,6 +319,10 @@ class SketchAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["retry_selected", "cancel_selected", "fail_selected"]
     inlines = [ShareLinkInline]
+
+    def get_inlines(self, request, obj):
+        # an empty table of links is a scrollable region with nothing to focus on a phone
+        return self.inlines if obj is not None and obj.share_links.exists() else []
     fieldsets = [
         (None, {"fields": ["result_preview", "id", "owner", "upload_link", "style", "method", "options"]}),
         ("Job", {"fields": ["status", "progress", "stage", "error", "task_id", "attempts", "request_id"]}),
