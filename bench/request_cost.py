@@ -96,8 +96,14 @@ def main() -> int:
     try:
         env = production_env(database_url, work / "var", settings=args.settings, pythonpath=str(ROOT))
         extra = dict(item.split("=", 1) for item in args.env)
-        # Every create stays queued (no worker runs here): lift the per-user cap above the count.
-        extra = {"MAX_CONCURRENT_TASKS": str(10 * args.requests * args.rounds), **extra}
+        # Every create stays queued (no worker runs here): lift the per-user cap, the creation rate
+        # and the storage quota (each create reserves room for its result) above what the run makes.
+        limits = {
+            "MAX_CONCURRENT_TASKS": str(10 * args.requests * args.rounds),
+            "THROTTLE_SKETCH_CREATE": "1000000/hour",
+            "USER_STORAGE_QUOTA": "0",
+        }
+        extra = {**limits, **extra}
         stack = ProductionStack(env, s3, work, workers=0, env=extra)
         stack.manage("migrate", "--noinput")
         seed = work / "seed.json"
