@@ -53,9 +53,20 @@ def image_link(key: str, filename: str, alt: str, height: int = 48):
     )
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows the service makes and changes, never a form: uploads through the API and the sweeper,
+    sketches through their owners and the job actions, share links only by revoking. View only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 # ----------------------------------------------------------------------------- uploads
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(ViewOnlyAdmin):
     # No picture in the list: the only stored image of an upload is the full-size original.
     list_display = [
         "name",
@@ -92,12 +103,6 @@ class UploadAdmin(admin.ModelAdmin):
         "confirmed_at",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # view only: uploads change through the API and the sweeper
 
     def get_queryset(self, request):
         from django.db.models import Count
@@ -229,7 +234,7 @@ class ShareLinkInline(admin.TabularInline):
 
 
 @admin.register(ShareLink)
-class ShareLinkAdmin(admin.ModelAdmin):
+class ShareLinkAdmin(ViewOnlyAdmin):
     list_display = [
         "prefix",
         "sketch_link",
@@ -262,12 +267,6 @@ class ShareLinkAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # read-only: the one change is the revoke action
-
     @admin.display(description="Token", ordering="token_prefix")
     def prefix(self, link):
         return f"{link.token_prefix}…"
@@ -296,7 +295,7 @@ class ShareLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sketch)
-class SketchAdmin(admin.ModelAdmin):
+class SketchAdmin(ViewOnlyAdmin):
     change_list_template = "admin/sketches/sketch/change_list.html"
     list_display = [
         "thumbnail",
@@ -323,6 +322,7 @@ class SketchAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         # an empty table of links is a scrollable region with nothing to focus on a phone
         return self.inlines if obj is not None and obj.share_links.exists() else []
+
     fieldsets = [
         (None, {"fields": ["result_preview", "id", "owner", "upload_link", "style", "method", "options"]}),
         ("Job", {"fields": ["status", "progress", "stage", "error", "task_id", "attempts", "request_id"]}),
@@ -353,12 +353,6 @@ class SketchAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     ]
-
-    def has_add_permission(self, request):
-        return False  # sketches are made from uploads, by their owners
-
-    def has_change_permission(self, request, obj=None):
-        return False  # view only (no Save buttons): jobs change through the actions below
 
     def get_urls(self):
         job = self.admin_site.admin_view(self.job_view)
