@@ -13,7 +13,8 @@ import pytest
 import requests
 from django.core import signing
 
-from sketches.storage import UPLOAD_POLICY_SALT, S3Storage
+from sketches.storage import UPLOAD_POLICY_SALT
+from tests.support.s3 import seaweed_storage
 
 from .conftest import bearer_client
 
@@ -216,20 +217,8 @@ BUCKET = "security-tests"
 @pytest.fixture(scope="module")
 def s3(seaweed):
     """The app's own S3Storage over a django-storages backend configured as settings.STORAGES does."""
-    from storages.backends.s3 import S3Storage as Backend
-
     seaweed.ensure_bucket(BUCKET)
-    backend = Backend(
-        bucket_name=BUCKET,
-        access_key=seaweed.access_key,
-        secret_key=seaweed.secret_key,
-        region_name="us-east-1",
-        endpoint_url=seaweed.endpoint,
-        signature_version="s3v4",
-        addressing_style="path",
-        default_acl=None,
-    )
-    return seaweed.client(), lambda expires_in=300: S3Storage(backend, expires_in)
+    return seaweed.client(), lambda expires_in=300: seaweed_storage(seaweed, BUCKET, expires_in)
 
 
 def s3_exists(client, key) -> bool:

@@ -16,8 +16,9 @@ import requests
 
 from sketches import jobs, services, storage
 from sketches.models import Sketch, Upload
-from sketches.storage import S3Storage, get_storage
+from sketches.storage import get_storage
 from tests.conftest import image_bytes
+from tests.support.s3 import seaweed_storage
 
 from .conftest import bearer_client
 from .test_upload_policy import post_local, stored_files
@@ -151,21 +152,9 @@ def test_the_same_bytes_restored_later_still_count_as_unchanged(user, uploaded, 
 @pytest.fixture
 def s3(seaweed, settings, monkeypatch):
     """The app on S3: its own S3Storage on a fresh SeaweedFS bucket in place of local media."""
-    from storages.backends.s3 import S3Storage as Backend
-
     bucket = f"replay-{uuid.uuid4().hex[:10]}"
     seaweed.ensure_bucket(bucket)
-    backend = Backend(
-        bucket_name=bucket,
-        access_key=seaweed.access_key,
-        secret_key=seaweed.secret_key,
-        region_name="us-east-1",
-        endpoint_url=seaweed.endpoint,
-        signature_version="s3v4",
-        addressing_style="path",
-        default_acl=None,
-    )
-    s3_storage = S3Storage(backend, 300)
+    s3_storage = seaweed_storage(seaweed, bucket)
     for module in (services, jobs):
         monkeypatch.setattr(module, "get_storage", lambda: s3_storage)
     return s3_storage
